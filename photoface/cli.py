@@ -1,0 +1,124 @@
+"""Command line: ``photoface detect IMAGE... [--json]`` (``python -m photoface`` is the same)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from . import __version__
+from .errors import PhotoFaceError
+
+
+def _thresholds(text: str) -> tuple[float, float, float]:
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected three numbers like 0.6,0.7,0.8") from None
+    if len(values) != 3 or not all(0 <= v < 1 for v in values):
+        raise argparse.ArgumentTypeError("expected three scores in [0, 1), like 0.6,0.7,0.8")
+    return values
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .detection import DetectorSettings
+
+    defaults = DetectorSettings()
+    parser = argparse.ArgumentParser(
+        prog="photoface", description="Find, group and recognise the people in your photos."
+    )
+    parser.add_argument("--version", action="version", version=f"photoface {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("detect", help="find faces and their landmarks in photos")
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="photo files")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.add_argument(
+        "--min-face-size", type=_positive_int, default=defaults.min_face_size, metavar="PX",
+        help=f"smallest face to find, in photo pixels (default {defaults.min_face_size})",
+    )
+    p.add_argument(
+        "--max-size", type=_positive_int, default=defaults.max_working_side, metavar="PX",
+        help="longest side the photo is scaled to for detection "
+        f"(default {defaults.max_working_side}; larger finds smaller faces, slower)",
+    )
+    p.add_argument(
+        "--thresholds", type=_thresholds, default=defaults.thresholds, metavar="P,R,O",
+        help="score thresholds of the three detector stages (default %s)"
+        % ",".join(str(t) for t in defaults.thresholds),
+    )
+    p.set_defaults(run=run_detect)
+    return parser
+
+
+def run_detect(args) -> int:
+    from .detection import DetectorSettings, FaceDetector
+
+    try:
+        settings = DetectorSettings(
+            min_face_size=args.min_face_size,
+            max_working_side=args.max_size,
+            thresholds=args.thresholds,
+        )
+    except ValueError as exc:
+        _error(str(exc))
+        return 2
+    detector = FaceDetector(settings)
+    results, failed = [], 0
+    for path in args.images:
+        try:
+            det = detector.detect_file(path)
+        except PhotoFaceError as exc:
+            failed += 1
+            _error(str(exc))
+            results.append({"path": path, "error": getattr(exc, "reason", str(exc))})
+            continue
+        if args.json:
+            results.append(det.to_dict())
+        else:
+            _print_detection(det)
+    if args.json:
+        json.dump(results, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    return 1 if failed else 0
+
+
+def _print_detection(det) -> None:
+    n = len(det.faces)
+    print(f"{det.path} ({det.width}x{det.height}): {n} face{'s' if n != 1 else ''}")
+    for i, face in enumerate(det.faces, 1):
+        d = face.to_dict()
+        x, y, w, h = d["box"]
+        marks = "  ".join(f"{k} {v[0]:.0f},{v[1]:.0f}" for k, v in d["landmarks"].items())
+        print(f"  face {i}: box [{x:.0f}, {y:.0f}, {w:.0f}, {h:.0f}] score {d['score']:.3f}")
+        print(f"          {marks}")
+
+
+def _error(message: str) -> None:
+    print(f"photoface: error: {message}", file=sys.stderr)
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 0
+    try:
+        return args.run(args)
+    except PhotoFaceError as exc:
+        _error(str(exc))
+        return 1
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
