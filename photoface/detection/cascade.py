@@ -68,19 +68,18 @@ class MTCNNCascade:
         empty = RawDetections(np.empty((0, 5), np.float32), np.empty((0, 5, 2), np.float32))
         if rgb.ndim != 3 or rgb.shape[2] != 3 or min(rgb.shape[:2]) < PNET_CELL:
             return empty
-        levels = build_pyramid(rgb, params.min_face, params.scale_factor)
-        boxes = self._stage_pnet(levels, params)
+        boxes = self._stage_pnet(build_pyramid(rgb, params.min_face, params.scale_factor), params)
         if len(boxes) == 0:
             return empty
-        boxes = self._stage_rnet(levels, boxes, params)
+        boxes = self._stage_rnet(rgb, boxes, params)
         if len(boxes) == 0:
             return empty
-        boxes, landmarks = self._stage_onet(levels, boxes, params)
+        boxes, landmarks = self._stage_onet(rgb, boxes, params)
         return RawDetections(boxes.astype(np.float32), landmarks.astype(np.float32))
 
     def _stage_pnet(self, levels, params: CascadeParams) -> np.ndarray:
         candidates = []
-        for scale, img in levels[1:]:  # levels[0] is the full image, kept for crops
+        for scale, img in levels:
             reg, prob = self.pnet(normalize(img)[None])
             found = proposals(reg[0], prob[0, :, :, 1], scale, params.thresholds[0])
             if len(found):
@@ -90,8 +89,8 @@ class MTCNNCascade:
         boxes = np.concatenate(candidates)
         return square(boxes[nms(boxes, params.nms_pnet_all)])
 
-    def _stage_rnet(self, levels, boxes: np.ndarray, params: CascadeParams) -> np.ndarray:
-        reg, prob = self.rnet.run_batched(normalize(crop_boxes(levels[0][1], boxes, 24)))
+    def _stage_rnet(self, rgb, boxes: np.ndarray, params: CascadeParams) -> np.ndarray:
+        reg, prob = self.rnet.run_batched(normalize(crop_boxes(rgb, boxes, 24)))
         keep = prob[:, 1] > params.thresholds[1]
         boxes = boxes[keep].copy()
         if len(boxes) == 0:
@@ -100,8 +99,8 @@ class MTCNNCascade:
         boxes = regress(boxes, reg[keep])
         return square(boxes[nms(boxes, params.nms_rnet)])
 
-    def _stage_onet(self, levels, boxes: np.ndarray, params: CascadeParams):
-        reg, marks, prob = self.onet.run_batched(normalize(crop_boxes(levels[0][1], boxes, 48)))
+    def _stage_onet(self, rgb, boxes: np.ndarray, params: CascadeParams):
+        reg, marks, prob = self.onet.run_batched(normalize(crop_boxes(rgb, boxes, 48)))
         keep = prob[:, 1] > params.thresholds[2]
         boxes, reg, marks = boxes[keep].copy(), reg[keep], marks[keep]
         if len(boxes) == 0:
@@ -125,14 +124,14 @@ EXACT_PYRAMID_MAX_PIXELS = 1_000_000
 
 
 def build_pyramid(rgb: np.ndarray, min_face: float, factor: float):
-    """[(1, image)] followed by P-Net's levels [(scale, image)], largest first.
+    """P-Net's pyramid: [(scale, image)], largest first.
 
     The first P-Net level maps ``min_face`` pixels onto P-Net's 12-pixel window (never upsampling:
     ``min_face`` below 12 is taken as 12); each next level is ``factor`` smaller, down to a
     12-pixel image. Levels are area-averaged, with sizes truncated, as the mtcnn package does.
     """
     h, w = rgb.shape[:2]
-    levels = [(1.0, rgb)]
+    levels = []
     octaves = [(1.0, rgb)]  # full, half, quarter... size copies to resize from
     use_octaves = h * w > EXACT_PYRAMID_MAX_PIXELS
     scale = PNET_CELL / max(float(min_face), PNET_CELL)
