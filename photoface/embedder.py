@@ -1,0 +1,103 @@
+"""Face embeddings from the bundled model, described by its model card.
+
+The card (``resources/models/model_card.json``, written by ``python -m training.export``) says
+everything the app needs: the model file and its SHA-256, the input size, the embedding size,
+the distance and the same-person threshold. Nothing of it is repeated in code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .align import align_face
+from .config import models_dir
+from .errors import ModelError
+from .runtime import LiteModel
+
+CARD_NAME = "model_card.json"
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    model_file: str
+    sha256: str
+    version: str
+    input_size: int
+    embedding_size: int
+    distance: str
+    threshold: float
+    raw: dict
+
+    @classmethod
+    def load(cls, path: Path) -> "ModelCard":
+        try:
+            raw = json.loads(Path(path).read_text())
+            return cls(
+                model_file=raw["model_file"],
+                sha256=raw["sha256"],
+                version=raw["version"],
+                input_size=int(raw["input"]["size"]),
+                embedding_size=int(raw["embedding"]["size"]),
+                distance=raw["embedding"]["distance"],
+                threshold=float(raw["embedding"]["same_person_threshold"]),
+                raw=raw,
+            )
+        except FileNotFoundError:
+            raise ModelError(f"model card not found: {path}") from None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError(f"{path}: invalid model card ({exc})") from None
+
+
+def squared_l2(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Squared L2 distance between rows of ``a`` and ``b`` (broadcasting)."""
+    return np.sum((np.asarray(a, np.float32) - np.asarray(b, np.float32)) ** 2, axis=-1)
+
+
+class Embedder:
+    """Aligns faces and maps them to L2-normalised embeddings with the bundled model."""
+
+    def __init__(self, model_dir: Path | str | None = None, num_threads: int = 2, verify: bool = True):
+        model_dir = Path(model_dir) if model_dir else models_dir()
+        self.card = ModelCard.load(model_dir / CARD_NAME)
+        path = model_dir / self.card.model_file
+        if verify and path.is_file():
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            if digest != self.card.sha256:
+                raise ModelError(f"{path.name} does not match its model card (SHA-256 differs)")
+        self.model = LiteModel(path, num_threads=num_threads)
+        sig = self.model.input_signature
+        if tuple(sig[1:]) != (self.card.input_size, self.card.input_size, 3):
+            raise ModelError(f"{path.name}: input {sig} does not match the card's size")
+
+    @property
+    def input_size(self) -> int:
+        return self.card.input_size
+
+    @property
+    def threshold(self) -> float:
+        return self.card.threshold
+
+    def align(self, rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+        return align_face(rgb, landmarks, self.card.input_size)
+
+    def embed_crops(self, crops: np.ndarray, batch: int = 32) -> np.ndarray:
+        """Embeddings of aligned uint8 crops (n, s, s, 3) -> (n, d), unit length."""
+        crops = np.asarray(crops)
+        if len(crops) == 0:
+            return np.empty((0, self.card.embedding_size), np.float32)
+        (emb,) = self.model.run_batched(crops.astype(np.float32), max_batch=batch)
+        # Re-normalise: the model's own normalisation is exact only up to float rounding.
+        return emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
+
+    def embed_faces(self, rgb: np.ndarray, landmarks_list) -> np.ndarray:
+        crops = [self.align(rgb, marks) for marks in landmarks_list]
+        return self.embed_crops(np.stack(crops) if crops else np.empty((0,)))
+
+    def same_person(self, a: np.ndarray, b: np.ndarray) -> tuple[float, bool]:
+        d = float(squared_l2(a, b))
+        return d, d < self.card.threshold

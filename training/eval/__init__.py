@@ -1,0 +1,1 @@
+"""Evaluation of face-embedding models on the LFW protocols (parsing, metrics, plots, reports)."""

@@ -1,0 +1,225 @@
+"""Evaluate an exported embedder (``.tflite`` + model card) on LFW and the held-out CFP people.
+
+    python -m training.evaluate --model resources/models --out reports/bundled [--run runs/distill]
+        [--view2 FOLD=MODEL_DIR ...] [--from-photos]
+
+The model runs exactly as in the app (``photoface.embedder.Embedder``). Faces are the cached
+crops of ``training.prepare`` (made by the app's own detector and aligner); ``--from-photos``
+instead detects and aligns every LFW photo again through the app, for anyone re-checking the
+shipped model without the cache.
+
+Reports (JSON) and plots (PNG) go to ``--out``:
+* LFW View 1: accuracy on pairsDevTest, threshold chosen on pairsDevTrain; VAL@FAR=1e-3; ROC AUC.
+* LFW View 2: for each ``--view2 FOLD=MODEL_DIR``, that fold's accuracy with that fold's model
+  (trained without the fold's people), threshold chosen on the other nine folds.
+* k-NN identification on the View 1 test people (k = 1, 3, 5, 7).
+* Held-out CFP people (never trained on): frontal-frontal and frontal-profile pair accuracy.
+* The same-person threshold for the app, chosen on the held-out CFP frontal pairs.
+* For comparison, the teacher's (dlib) View 1 accuracy when its cached embeddings exist.
+* roc.png, embeddings.png (the 20 test people with the most photos), loss.png (with --run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+
+from .data import default_data_root, list_source
+from .eval import metrics
+from .eval.lfw import read_people
+from .eval.report import evaluate_view1, evaluate_view2, knn_report
+from .prepare import cache_paths, default_cache_dir
+from .train import holdout_cfp_people
+
+HOLDOUT_CFP = 50
+
+
+def cached_crops(source: str, size: int, cache_dir: Path) -> tuple[list[str], np.ndarray] | None:
+    path = cache_paths(cache_dir, source, size)["crops"]
+    if not path.exists():
+        return None
+    det = np.load(cache_paths(cache_dir, source, size)["detections"])
+    return [str(p) for p in det["paths"]], np.load(path, mmap_mode="r")
+
+
+def crops_from_photos(source: str, size: int, data_root: Path) -> tuple[list[str], np.ndarray]:
+    """Detect and align each photo through the app (the central face; none -> no crop)."""
+    from photoface.align import align_face
+    from photoface.detection import FaceDetector
+
+    detector = FaceDetector()
+    paths, crops = [], []
+    for im in list_source(source, data_root):
+        det = detector.detect_file(im.file(data_root))
+        if not det.faces:
+            continue
+        cx, cy = det.width / 2, det.height / 2
+        face = min(det.faces, key=lambda f: (f.box[0] + f.box[2] / 2 - cx) ** 2 + (f.box[1] + f.box[3] / 2 - cy) ** 2)
+        rgb = detector.decode(im.file(data_root)).pixels
+        sx, sy = det.width / rgb.shape[1], det.height / rgb.shape[0]
+        paths.append(im.path)
+        crops.append(align_face(rgb, face.landmarks / (sx, sy), size))
+    return paths, np.stack(crops)
+
+
+def embed_source(embedder, source, data_root, cache_dir, from_photos=False) -> dict[str, np.ndarray]:
+    size = embedder.input_size
+    got = None if from_photos else cached_crops(source, size, cache_dir)
+    paths, crops = got if got else crops_from_photos(source, size, data_root)
+    emb = np.concatenate([embedder.embed_crops(np.asarray(crops[i : i + 512])) for i in range(0, len(paths), 512)])
+    return dict(zip(paths, emb))
+
+
+def cfp_pairs(people: set[str], data_root: Path, seed: int = 0):
+    """Same/different pairs among the held-out CFP people: frontal-frontal and frontal-profile.
+
+    Same pairs: every frontal-frontal (resp. frontal-profile) pair of each person; different
+    pairs: as many random pairs of two different people. Returns {kind: (paths_a, paths_b, same,
+    person_fold)} where person_fold assigns each pair to one of 5 folds by its (first) person.
+    """
+    images = [im for im in list_source("cfp", data_root) if im.identity in people]
+    by_person: dict[str, dict[str, list[str]]] = {}
+    for im in images:
+        by_person.setdefault(im.identity, {"frontal": [], "profile": []})[im.pose].append(im.path)
+    names = sorted(by_person)
+    fold_of = {n: i % 5 for i, n in enumerate(random.Random(seed).sample(names, len(names)))}
+    rng = random.Random(seed)
+    out = {}
+    for kind, other in (("frontal-frontal", "frontal"), ("frontal-profile", "profile")):
+        a, b, same, fold = [], [], [], []
+        for n in names:
+            fr, ot = by_person[n]["frontal"], by_person[n][other]
+            for i, p in enumerate(fr):
+                for q in (ot[i + 1 :] if other == "frontal" else ot):
+                    a.append(p), b.append(q), same.append(True), fold.append(fold_of[n])
+        for _ in range(sum(same)):
+            n1, n2 = rng.sample(names, 2)
+            a.append(rng.choice(by_person[n1]["frontal"]))
+            b.append(rng.choice(by_person[n2][other] or by_person[n2]["frontal"]))
+            same.append(False)
+            fold.append(fold_of[n1])
+        out[kind] = (a, b, np.array(same), np.array(fold))
+    return out
+
+
+def evaluate_cfp(emb: dict[str, np.ndarray], pairs) -> dict:
+    result = {}
+    for kind, (a, b, same, fold) in pairs.items():
+        d = np.array([np.sum((emb[p] - emb[q]) ** 2) if p in emb and q in emb else np.nan for p, q in zip(a, b)])
+        kf = metrics.kfold_accuracy(d, same, fold)
+        result[kind] = {
+            "pairs": int(len(d)),
+            "accuracy": float(kf["mean"]),
+            "accuracy_std": float(kf["std"]),
+            "auc": float(metrics.roc_auc(d, same)),
+            "best_threshold_all_pairs": float(metrics.best_threshold(d, same)),
+        }
+    return result
+
+
+def teacher_view1(data_root: Path, cache_dir: Path, protocol: Path) -> dict | None:
+    tp = cache_paths(cache_dir, "lfw", 112)["teacher"]
+    if not tp.exists():
+        return None
+    emb = np.load(tp)
+    paths = [im.path for im in list_source("lfw", data_root)]
+    ok = np.isfinite(emb).all(axis=1)
+    return evaluate_view1({p: e for p, e, k in zip(paths, emb, ok) if k}, protocol)
+
+
+def main(argv=None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from photoface.embedder import Embedder
+
+    from .eval.plots import plot_embedding_scatter, plot_loss, plot_roc
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", type=Path, required=True, help="folder with embedder.tflite + model_card.json")
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--run", type=Path, help="training folder (for the loss plot and recipe)")
+    ap.add_argument("--view2", nargs="*", default=[], metavar="FOLD=MODEL_DIR")
+    ap.add_argument("--from-photos", action="store_true")
+    ap.add_argument("--data", type=Path, default=default_data_root())
+    ap.add_argument("--cache", type=Path, default=default_cache_dir())
+    args = ap.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    protocol = args.data / "lfw" / "protocol"
+
+    embedder = Embedder(args.model, verify=False)
+    lfw = embed_source(embedder, "lfw", args.data, args.cache, args.from_photos)
+    cfp = embed_source(embedder, "cfp", args.data, args.cache, args.from_photos)
+    report: dict = {"model": str(args.model), "version": embedder.card.version}
+
+    report["view1"] = evaluate_view1(lfw, protocol)
+    test_people = set(read_people(protocol / "peopleDevTest.txt"))
+    report["knn_view1_test_people"] = knn_report(lfw, test_people)
+    held_out = holdout_cfp_people(args.data, HOLDOUT_CFP)
+    pairs = cfp_pairs(held_out, args.data)
+    report["cfp_held_out"] = evaluate_cfp(cfp, pairs)
+    a, b, same, _ = pairs["frontal-frontal"]
+    d = np.array([np.sum((cfp[p] - cfp[q]) ** 2) for p, q in zip(a, b) if p in cfp and q in cfp])
+    s = np.array([x for p, q, x in zip(a, b, same) if p in cfp and q in cfp])
+    report["threshold"] = {
+        "value": float(metrics.best_threshold(d, s)),
+        "chosen_on": f"frontal-frontal pairs of the {len(held_out)} held-out CFP people "
+        "(never trained on)",
+    }
+    view2 = {}
+    for item in args.view2:
+        fold, model_dir = item.split("=", 1)
+        fold_emb = embed_source(Embedder(Path(model_dir), verify=False), "lfw", args.data, args.cache, args.from_photos)
+        view2[fold] = evaluate_view2(fold_emb, protocol, folds=[int(fold)])
+    if view2:
+        report["view2"] = {
+            "folds": sorted(view2, key=int),
+            "fold_accuracies": {f: r["accuracy"] for f, r in view2.items()},
+            "mean": float(np.mean([r["accuracy"] for r in view2.values()])),
+            "per_fold": view2,
+        }
+    teacher = teacher_view1(args.data, args.cache, protocol)
+    if teacher:
+        report["teacher_view1_accuracy"] = teacher["accuracy"]
+
+    v1 = report["view1"]
+    report["figures"] = {
+        "lfw_view1_devtest_accuracy": v1["accuracy"],
+        "lfw_view1_val_at_far_1e-3": v1["val"],
+        "lfw_view1_roc_auc": v1["auc"],
+        "lfw_view1_missing_pairs": v1["missing_pairs"],
+        "knn_view1_test_people": report["knn_view1_test_people"]["accuracy"],
+        "cfp_held_out_frontal_frontal": report["cfp_held_out"]["frontal-frontal"]["accuracy"],
+        "cfp_held_out_frontal_profile": report["cfp_held_out"]["frontal-profile"]["accuracy"],
+    }
+    if view2:
+        report["figures"]["lfw_view2_folds"] = report["view2"]["fold_accuracies"]
+
+    plot_roc({"LFW View 1 DevTest": (np.array(v1["roc"]["far"]), np.array(v1["roc"]["tar"]))}, args.out / "roc.png")
+    counts: dict[str, int] = {}
+    for p in lfw:
+        name = p.split("/")[0]
+        if name in test_people:
+            counts[name] = counts.get(name, 0) + 1
+    top = sorted(counts, key=lambda n: (-counts[n], n))[:20]
+    keys = [p for p in sorted(lfw) if p.split("/")[0] in top]
+    plot_embedding_scatter(np.stack([lfw[k] for k in keys]), [k.split("/")[0] for k in keys], args.out / "embeddings.png")
+    if args.run and (args.run / "state.json").exists():
+        history = json.loads((args.run / "state.json").read_text())["history"]
+        plot_loss(history, args.out / "loss.png")
+        report["recipe"] = json.loads((args.run / "config.json").read_text())
+    slim = json.loads(json.dumps(report, default=float))
+    slim["view1"].pop("roc", None)
+    for r in slim.get("view2", {}).get("per_fold", {}).values():
+        r.pop("roc", None)
+    (args.out / "report.json").write_text(json.dumps(slim, indent=2) + "\n")
+    print(json.dumps(slim["figures"], indent=2))
+    print(f"threshold {slim['threshold']['value']:.3f} ({slim['threshold']['chosen_on']})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

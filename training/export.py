@@ -1,0 +1,113 @@
+"""Export a trained embedding network as the app's model: ``.tflite`` plus its model card.
+
+    python -m training.export --run runs/distill [--out resources/models] [--report report.json]
+
+The card records what the app reads (input size and preprocessing, embedding size, distance,
+same-person threshold, the model file's SHA-256) and what a reader wants to know (figures
+measured, training data and recipe, date). ``--report`` is the JSON written by
+``python -m training.evaluate``; its threshold (chosen on validation pairs) and figures go into
+the card.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+DEFAULT_OUT = Path(__file__).resolve().parent.parent / "resources" / "models"
+MODEL_FILE = "embedder.tflite"
+
+
+def to_tflite(model) -> bytes:
+    """Convert a Keras embedding model (dynamic batch) to TFLite, weights frozen in."""
+    import tensorflow as tf
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+    size = model.input_shape[1]
+    spec = tf.TensorSpec((None, size, size, 3), tf.float32, name="face")
+    fn = tf.function(lambda x: model(x, training=False))
+    frozen = convert_variables_to_constants_v2(fn.get_concrete_function(spec))
+    return tf.lite.TFLiteConverter.from_concrete_functions([frozen]).convert()
+
+
+def build_card(config: dict, sha256: str, size: int, embedding: int, report: dict | None) -> dict:
+    report = report or {}
+    today = dt.date.today().isoformat()
+    return {
+        "model_file": MODEL_FILE,
+        "sha256": sha256,
+        "version": f"{config.get('name', 'model')}-{today}-{sha256[:8]}",
+        "date": today,
+        "input": {
+            "size": size,
+            "channels": "RGB",
+            "dtype": "float32",
+            "range": "0..255 (the model normalises: (x - 127.5) / 128)",
+            "alignment": "photoface.align.align_face: 5-point similarity to the ArcFace template "
+            f"scaled to {size}x{size}",
+        },
+        "embedding": {
+            "size": embedding,
+            "normalised": "L2",
+            "distance": "squared_l2",
+            "same_person_threshold": float(report.get("threshold", {}).get("value", 1.0)),
+            "threshold_chosen_on": report.get("threshold", {}).get("chosen_on", "not evaluated"),
+        },
+        "figures": report.get("figures", {}),
+        "training": {
+            "recipe": config,
+            "data": report.get("training_data", "see recipe: sources and excluded identities"),
+        },
+    }
+
+
+def export(run_dir: Path, out_dir: Path, report: dict | None = None) -> dict:
+    import keras
+
+    model = keras.models.load_model(Path(run_dir) / "model.keras", compile=False)
+    data = to_tflite(model)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / MODEL_FILE).write_bytes(data)
+    config = json.loads((Path(run_dir) / "config.json").read_text())
+    card = build_card(
+        config, hashlib.sha256(data).hexdigest(), model.input_shape[1], model.output_shape[-1], report
+    )
+    (out_dir / "model_card.json").write_text(json.dumps(card, indent=2) + "\n")
+    return card
+
+
+def max_difference(run_dir: Path, out_dir: Path, samples: np.ndarray) -> float:
+    """Largest |keras - tflite| over the embeddings of ``samples`` (uint8 crops)."""
+    import keras
+
+    from photoface.runtime import LiteModel
+
+    model = keras.models.load_model(Path(run_dir) / "model.keras", compile=False)
+    x = samples.astype(np.float32)
+    ref = np.asarray(model(x, training=False))
+    (lite,) = LiteModel(out_dir / MODEL_FILE, num_threads=1).run_batched(x)
+    return float(np.abs(ref - lite).max())
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--run", type=Path, required=True, help="training output folder")
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    ap.add_argument("--report", type=Path, help="evaluation report JSON")
+    args = ap.parse_args(argv)
+    report = json.loads(args.report.read_text()) if args.report else None
+    card = export(args.run, args.out, report)
+    print(json.dumps({k: card[k] for k in ("version", "sha256", "input", "embedding")}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,280 @@
+"""Train the embedding network: triplet loss (+ optional dlib teacher), resumable.
+
+    python -m training.train --preset distill [--out runs/distill] [--epochs N] [--resume]
+    python -m training.train --config runs/distill/config.json --resume
+
+Reads the aligned crops (and teacher embeddings) cached by ``python -m training.prepare``.
+Writes into the output folder, after every epoch: ``config.json`` (the experiment),
+``checkpoint.weights.h5`` + ``state.json`` (epoch, history; enough to resume), and at the end
+``model.keras`` (the embedding network alone, for ``training.export``) and ``loss.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from keras import ops  # noqa: E402
+
+from .config import PRESETS, TrainConfig  # noqa: E402
+from .data import default_data_root, list_source  # noqa: E402
+from .dataset import Augment, IdentitySampler, OfflineTripletSampler, augment_crop  # noqa: E402
+from .prepare import cache_paths, default_cache_dir  # noqa: E402
+
+
+@dataclass
+class TrainingSet:
+    crops: np.ndarray  # (n, s, s, 3) uint8
+    labels: np.ndarray  # (n,) int identity index
+    teacher: np.ndarray  # (n, 128) float32, zeros where missing
+    has_teacher: np.ndarray  # (n,) bool
+    identities: list[str]
+    paths: list[str]
+
+
+def excluded_people(cfg: TrainConfig, data_root: Path) -> set[str]:
+    """Source-prefixed identities that must not be trained on."""
+    from .eval.lfw import read_pairs, read_people, view2_fold_people
+
+    protocol = data_root / "lfw" / "protocol"
+    out: set[str] = set()
+    if cfg.exclude == "view1":
+        out |= {f"lfw:{n}" for n in read_people(protocol / "peopleDevTest.txt")}
+    elif cfg.exclude.startswith("view2-fold-"):
+        fold = int(cfg.exclude.rsplit("-", 1)[1])
+        out |= {f"lfw:{n}" for n in view2_fold_people(read_pairs(protocol / "pairs.txt"))[fold]}
+    elif cfg.exclude != "none":
+        raise ValueError(f"unknown exclude {cfg.exclude!r}")
+    return out | holdout_cfp_people(data_root, cfg.holdout_cfp_people)
+
+
+def holdout_cfp_people(data_root: Path, count: int) -> set[str]:
+    """The CFP people kept out of every training (issue #7's cross-domain check), fixed."""
+    if count <= 0:
+        return set()
+    people = sorted({im.identity for im in list_source("cfp", data_root)})
+    return set(random.Random(7).sample(people, min(count, len(people))))
+
+
+def load_training_set(cfg: TrainConfig) -> TrainingSet:
+    data_root = Path(cfg.data_root) if cfg.data_root else default_data_root()
+    cache_dir = Path(cfg.cache_dir) if cfg.cache_dir else default_cache_dir()
+    excluded = excluded_people(cfg, data_root)
+    crops, teacher, identities, paths = [], [], [], []
+    for source in cfg.sources:
+        images = list_source(source, data_root)
+        cp = cache_paths(cache_dir, source, cfg.input_size)
+        if not cp["crops"].exists():
+            raise SystemExit(
+                f"no aligned crops at {cp['crops']}: run python -m training.prepare "
+                f"--sources {source} --size {cfg.input_size}"
+            )
+        c = np.load(cp["crops"], mmap_mode="r")
+        t = np.load(cp["teacher"]) if cp["teacher"].exists() else np.full((len(images), 128), np.nan, np.float32)
+        keep = np.array([im.identity not in excluded for im in images])
+        crops.append(np.asarray(c[keep]))
+        teacher.append(t[keep])
+        identities += [im.identity for im, k in zip(images, keep) if k]
+        paths += [f"{source}/{im.path}" for im, k in zip(images, keep) if k]
+    names, labels = np.unique(np.array(identities), return_inverse=True)
+    teacher_all = np.concatenate(teacher).astype(np.float32)
+    has_teacher = np.isfinite(teacher_all).all(axis=1)
+    teacher_all[~has_teacher] = 0.0
+    return TrainingSet(
+        np.concatenate(crops), labels.astype(np.int32), teacher_all, has_teacher, list(names), paths
+    )
+
+
+def make_batches(cfg: TrainConfig, data: TrainingSet):
+    """A keras PyDataset of augmented batches; its RNG follows (seed, epoch, step)."""
+    augment = Augment() if cfg.augment == "real" else Augment.basic()
+
+    class Batches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.epoch = 0
+            if cfg.miner == "offline":
+                triplets = cfg.batch_size // 3
+                self.sampler = OfflineTripletSampler(data.labels, cfg.num_same, cfg.num_diff, triplets, cfg.seed)
+            elif cfg.miner == "semihard":
+                self.sampler = IdentitySampler(data.labels, cfg.people_per_batch, cfg.images_per_person, cfg.seed)
+            else:
+                raise ValueError(f"unknown miner {cfg.miner!r}")
+
+        def __len__(self):
+            return cfg.steps_per_epoch
+
+        def __getitem__(self, step):
+            rng = np.random.default_rng((cfg.seed, self.epoch, step))
+            self.sampler.rng = rng
+            idx = self.sampler.batch_indices()
+            x = np.stack([augment_crop(data.crops[i], augment, rng) for i in idx]).astype(np.float32)
+            y = {
+                "labels": data.labels[idx],
+                "teacher": data.teacher[idx],
+                "has_teacher": data.has_teacher[idx].astype(np.float32),
+            }
+            return x, y
+
+        def on_epoch_end(self):
+            self.epoch += 1
+
+    return Batches()
+
+
+def build_trainer(cfg: TrainConfig):
+    from .backbones import build_backbone
+    from .losses import (
+        distill_regression_loss,
+        distill_relational_loss,
+        triplet_loss,
+        triplet_semihard_loss,
+    )
+
+    class Trainer(keras.Model):
+        """The embedding network plus the loss: triplet (+ teacher terms)."""
+
+        def __init__(self, backbone):
+            super().__init__()
+            self.backbone = backbone
+            self.triplet_tracker = keras.metrics.Mean(name="triplet")
+            self.distill_tracker = keras.metrics.Mean(name="distill")
+
+        def call(self, x, training=False):
+            return self.backbone(x, training=training)
+
+        def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+            if cfg.miner == "offline":
+                # Offline batches are [anchors, positives, negatives], a third each.
+                third = cfg.batch_size // 3
+                a, p, n = y_pred[:third], y_pred[third : 2 * third], y_pred[2 * third :]
+                trip = triplet_loss(a, p, n, cfg.alpha)
+            else:
+                trip = triplet_semihard_loss(y_pred, y["labels"], cfg.alpha)
+            loss = trip
+            self.triplet_tracker.update_state(trip)
+            if cfg.distill_weight or cfg.relational_weight:
+                w = ops.expand_dims(y["has_teacher"], 1)
+                student, teacher = y_pred * w, y["teacher"] * w
+                distill = cfg.distill_weight * distill_regression_loss(student, teacher)
+                distill = distill + cfg.relational_weight * distill_relational_loss(y_pred, y["teacher"])
+                self.distill_tracker.update_state(distill)
+                loss = loss + distill
+            return loss
+
+        @property
+        def metrics(self):
+            return super().metrics + [self.triplet_tracker, self.distill_tracker]
+
+    backbone = build_backbone(
+        cfg.backbone, input_size=cfg.input_size, embedding_size=cfg.embedding_size,
+        widths=tuple(cfg.widths), blocks=tuple(cfg.blocks), dropout=cfg.dropout,
+    )
+    trainer = Trainer(backbone)
+    total = cfg.epochs * cfg.steps_per_epoch
+    warmup = cfg.warmup_epochs * cfg.steps_per_epoch
+    schedule = keras.optimizers.schedules.CosineDecay(
+        cfg.learning_rate * 0.05, max(total - warmup, 1), alpha=0.01,
+        warmup_target=cfg.learning_rate, warmup_steps=warmup,
+    )
+    trainer.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=cfg.weight_decay))
+    trainer.build((None, cfg.input_size, cfg.input_size, 3))
+    return trainer
+
+
+class Progress(keras.callbacks.Callback):
+    """Checkpoint and history after every epoch, and the time left for the whole run."""
+
+    def __init__(self, cfg: TrainConfig, out: Path, history: list, start_epoch: int):
+        super().__init__()
+        self.cfg, self.out, self.history, self.start_epoch = cfg, out, history, start_epoch
+        self.t0 = time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        row = {"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}}
+        self.history.append(row)
+        self.model.save_weights(self.out / "checkpoint.weights.h5")
+        state = {"epoch": epoch + 1, "history": self.history}
+        (self.out / "state.json").write_text(json.dumps(state, indent=2))
+        done = epoch + 1 - self.start_epoch
+        left = (time.time() - self.t0) / max(done, 1) * (self.cfg.epochs - epoch - 1)
+        print(
+            f"epoch {epoch + 1}/{self.cfg.epochs}: loss {row.get('loss', 0):.4f} "
+            f"triplet {row.get('triplet', 0):.4f} distill {row.get('distill', 0):.4f}; "
+            f"about {left / 60:.0f} min left",
+            flush=True,
+        )
+
+
+def train(cfg: TrainConfig, resume: bool = False, verbose: int = 1, data: TrainingSet | None = None) -> Path:
+    """Train (or resume) the run described by ``cfg``; ``data`` defaults to the crop cache."""
+    keras.utils.set_random_seed(cfg.seed)
+    out = Path(cfg.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    cfg.save(out / "config.json")
+    data = data if data is not None else load_training_set(cfg)
+    print(
+        f"training on {len(data.labels)} faces of {len(data.identities)} people "
+        f"({int(data.has_teacher.sum())} with teacher embeddings)",
+        flush=True,
+    )
+    trainer = build_trainer(cfg)
+    history, start = [], 0
+    state_file = out / "state.json"
+    if resume and state_file.exists():
+        state = json.loads(state_file.read_text())
+        trainer.load_weights(out / "checkpoint.weights.h5")
+        history, start = state["history"], state["epoch"]
+        trainer.optimizer.iterations.assign(start * cfg.steps_per_epoch)
+        print(f"resumed after epoch {start}", flush=True)
+    batches = make_batches(cfg, data)
+    batches.epoch = start
+    if start < cfg.epochs:
+        trainer.fit(
+            batches, epochs=cfg.epochs, initial_epoch=start, verbose=verbose,
+            callbacks=[Progress(cfg, out, history, start)],
+        )
+    trainer.backbone.save(out / "model.keras")
+    try:
+        from .eval.plots import plot_loss
+
+        plot_loss(history, out / "loss.png")
+    except ImportError:
+        pass
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--preset", choices=sorted(PRESETS), default="distill")
+    ap.add_argument("--config", type=Path, help="a saved config.json (overrides --preset)")
+    ap.add_argument("--out", help="output folder")
+    ap.add_argument("--epochs", type=int)
+    ap.add_argument("--steps", type=int, help="steps per epoch")
+    ap.add_argument("--exclude", help='"view1", "view2-fold-N" or "none"')
+    ap.add_argument("--resume", action="store_true")
+    args = ap.parse_args(argv)
+    cfg = TrainConfig.load(args.config) if args.config else PRESETS[args.preset]
+    changes = {
+        k: v for k, v in
+        {"out_dir": args.out, "epochs": args.epochs, "steps_per_epoch": args.steps, "exclude": args.exclude}.items()
+        if v is not None
+    }
+    cfg = cfg.replace(**changes)
+    out = train(cfg, resume=args.resume, verbose=1 if sys.stdout.isatty() else 2)
+    print(f"saved {out / 'model.keras'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
