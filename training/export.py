@@ -69,7 +69,9 @@ def build_card(config: dict, sha256: str, size: int, embedding: int, report: dic
     }
 
 
-def export(run_dir: Path, out_dir: Path, report: dict | None = None) -> dict:
+def export(run_dir: Path, out_dir: Path, report: dict | None = None, samples: np.ndarray | None = None) -> dict:
+    """Write the .tflite and its card; with ``samples`` (uint8 crops), also record how far the
+    .tflite's embeddings are from the Keras model's on them."""
     import keras
 
     model = keras.models.load_model(Path(run_dir) / "model.keras", compile=False)
@@ -80,8 +82,23 @@ def export(run_dir: Path, out_dir: Path, report: dict | None = None) -> dict:
     card = build_card(
         config, hashlib.sha256(data).hexdigest(), model.input_shape[1], model.output_shape[-1], report
     )
+    if samples is not None:
+        card["tflite_vs_keras_max_abs_difference"] = {
+            "value": max_difference(run_dir, out_dir, samples),
+            "faces": int(len(samples)),
+        }
     (out_dir / "model_card.json").write_text(json.dumps(card, indent=2) + "\n")
     return card
+
+
+def sample_faces(size: int, count: int = 64) -> np.ndarray | None:
+    """Cached LFW crops of the View 1 test people (the first ``count``), if the cache exists."""
+    from .prepare import cache_paths, default_cache_dir
+
+    paths = cache_paths(default_cache_dir(), "lfw", size)
+    if not paths["crops"].exists():
+        return None
+    return np.asarray(np.load(paths["crops"], mmap_mode="r")[:count])
 
 
 def max_difference(run_dir: Path, out_dir: Path, samples: np.ndarray) -> float:
@@ -104,7 +121,8 @@ def main(argv=None) -> int:
     ap.add_argument("--report", type=Path, help="evaluation report JSON")
     args = ap.parse_args(argv)
     report = json.loads(args.report.read_text()) if args.report else None
-    card = export(args.run, args.out, report)
+    config = json.loads((args.run / "config.json").read_text())
+    card = export(args.run, args.out, report, sample_faces(config["input_size"]))
     print(json.dumps({k: card[k] for k in ("version", "sha256", "input", "embedding")}, indent=2))
     return 0
 

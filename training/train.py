@@ -90,9 +90,23 @@ def load_training_set(cfg: TrainConfig) -> TrainingSet:
     teacher_all = np.concatenate(teacher).astype(np.float32)
     has_teacher = np.isfinite(teacher_all).all(axis=1)
     teacher_all[~has_teacher] = 0.0
+    teacher_all = teacher_targets(teacher_all, has_teacher, cfg.teacher_target)
     return TrainingSet(
         np.concatenate(crops), labels.astype(np.int32), teacher_all, has_teacher, list(names), paths
     )
+
+
+def teacher_targets(teacher: np.ndarray, has_teacher: np.ndarray, mode: str) -> np.ndarray:
+    """The distillation targets: the teacher's embeddings as they are, or centred and
+    re-normalised (the mean over the training faces that have one)."""
+    if mode == "raw" or not has_teacher.any():
+        return teacher
+    if mode != "centered":
+        raise ValueError(f"unknown teacher_target {mode!r}")
+    out = teacher - teacher[has_teacher].mean(axis=0)
+    out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+    out[~has_teacher] = 0.0
+    return out.astype(np.float32)
 
 
 def make_batches(cfg: TrainConfig, data: TrainingSet):

@@ -84,3 +84,22 @@ def test_distillation_losses():
     assert float(distill_relational_loss(t @ q.astype(np.float32), t)) == pytest.approx(0.0, abs=1e-5)
     noisy = (t + rng.normal(size=t.shape)).astype(np.float32)
     assert float(distill_relational_loss(noisy, t)) > 0.01
+
+
+def test_centered_teacher_targets_spread_a_narrow_cone():
+    from training.train import teacher_targets
+
+    rng = np.random.default_rng(0)
+    cone = np.array([1.0] + [0.0] * 15) + 0.05 * rng.normal(size=(50, 16))
+    cone /= np.linalg.norm(cone, axis=1, keepdims=True)
+    has = np.ones(50, bool)
+    has[:5] = False
+    out = teacher_targets(cone.astype(np.float32), has, "centered")
+    assert np.allclose(out[:5], 0)  # no target where the teacher had none
+    assert np.allclose(np.linalg.norm(out[5:], axis=1), 1, atol=1e-5)
+    before = np_(pairwise_sq_distances(cone[5:].astype(np.float32))).mean()
+    after = np_(pairwise_sq_distances(out[5:])).mean()
+    assert before < 0.15 and after > 1.5  # different faces move from ~0.08 apart to ~2
+    assert teacher_targets(cone.astype(np.float32), has, "raw") is not None
+    with pytest.raises(ValueError):
+        teacher_targets(cone.astype(np.float32), has, "whatever")
