@@ -2,7 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: run test install models bench clean
 
@@ -10,23 +11,29 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 
-$(STAMP): $(VENV)/bin/python setup.cfg pyproject.toml
+# The app alone: no TensorFlow.
+$(RUN_STAMP): $(VENV)/bin/python setup.cfg pyproject.toml
+	$(PY) -m pip install -q -e .
+	touch $(RUN_STAMP)
+
+# The app plus the training and test extras (TensorFlow CPU, mtcnn, dlib).
+$(TEST_STAMP): $(VENV)/bin/python setup.cfg pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
-	touch $(STAMP)
+	touch $(TEST_STAMP) $(RUN_STAMP)
 
-install: $(STAMP)
+install: $(RUN_STAMP)
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(PY) -m photoface $(ARGS)
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 # Re-create resources/models/{pnet,rnet,onet}.tflite from the mtcnn package's weights.
-models: $(STAMP)
+models: $(TEST_STAMP)
 	$(PY) -m training.export_detector
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	$(PY) benchmarks/detect.py
 
 clean:
