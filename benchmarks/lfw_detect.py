@@ -18,18 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from photoface.detection import FaceDetector  # noqa: E402
+from photoface.detection import FaceDetector, central_face  # noqa: E402
 
 DEFAULT_DATA = Path(os.environ.get("PHOTOFACE_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
-
-
-def central_face(detection):
-    cx, cy = detection.width / 2, detection.height / 2
-    return min(
-        detection.faces,
-        key=lambda f: (f.box[0] + f.box[2] / 2 - cx) ** 2 + (f.box[1] + f.box[3] / 2 - cy) ** 2,
-        default=None,
-    )
 
 
 def main(argv=None) -> int:
@@ -49,7 +40,7 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     for i, p in enumerate(paths, 1):
         det = detector.detect_file(p)
-        face = central_face(det)
+        face = central_face(det.faces, det.width, det.height)
         if face is None:
             misses.append(p)
         else:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from photoface.config import models_dir
+from photoface.detection import central_face
 from photoface.embedder import Embedder, ModelCard, squared_l2
 from photoface.errors import ModelError
 
@@ -63,9 +64,7 @@ def test_held_out_lfw_pairs_through_the_app(embedder, detector):
     def emb(path):
         if path not in cache:
             rgb = detector.decode(root / "images" / path).pixels
-            faces = detector.detect(rgb)
-            cx, cy = rgb.shape[1] / 2, rgb.shape[0] / 2
-            central = min(faces, key=lambda f: (f.box[0] + f.box[2] / 2 - cx) ** 2 + (f.box[1] + f.box[3] / 2 - cy) ** 2, default=None)
+            central = central_face(detector.detect(rgb), rgb.shape[1], rgb.shape[0])
             cache[path] = None if central is None else embedder.embed_faces(rgb, [central.landmarks])[0]
         return cache[path]
 

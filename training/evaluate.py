@@ -50,7 +50,7 @@ def cached_crops(source: str, size: int, cache_dir: Path) -> tuple[list[str], np
 def crops_from_photos(source: str, size: int, data_root: Path) -> tuple[list[str], np.ndarray]:
     """Detect and align each photo through the app (the central face; none -> no crop)."""
     from photoface.align import align_face
-    from photoface.detection import FaceDetector
+    from photoface.detection import FaceDetector, central_face
 
     detector = FaceDetector()
     paths, crops = [], []
@@ -58,8 +58,7 @@ def crops_from_photos(source: str, size: int, data_root: Path) -> tuple[list[str
         det = detector.detect_file(im.file(data_root))
         if not det.faces:
             continue
-        cx, cy = det.width / 2, det.height / 2
-        face = min(det.faces, key=lambda f: (f.box[0] + f.box[2] / 2 - cx) ** 2 + (f.box[1] + f.box[3] / 2 - cy) ** 2)
+        face = central_face(det.faces, det.width, det.height)
         rgb = detector.decode(im.file(data_root)).pixels
         sx, sy = det.width / rgb.shape[1], det.height / rgb.shape[0]
         paths.append(im.path)

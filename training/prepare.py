@@ -63,26 +63,19 @@ def _init_worker(teacher: bool) -> None:
         _worker["teacher"] = DlibTeacher()
 
 
-def _central_face(faces, width, height):
-    return min(
-        faces,
-        key=lambda f: (f.box[0] + f.box[2] / 2 - width / 2) ** 2 + (f.box[1] + f.box[3] / 2 - height / 2) ** 2,
-        default=None,
-    )
-
-
 def _detect_one(args):
     """(index, (width, height), landmarks or None, box or None) for one image."""
     import cv2
 
     from photoface.decode import decode_file
+    from photoface.detection import central_face
 
     index, path, source = args
     rgb = decode_file(path).pixels
     h, w = rgb.shape[:2]
     up = CELEBA_UPSAMPLE if source == "celeba" else 1
     work = cv2.resize(rgb, (w * up, h * up), interpolation=cv2.INTER_CUBIC) if up > 1 else rgb
-    face = _central_face(_worker["detector"].detect(work), w * up, h * up)
+    face = central_face(_worker["detector"].detect(work), w * up, h * up)
     if face is None:
         return index, (w, h), None, None
     return index, (w, h), face.landmarks / up, np.asarray(face.box) / up

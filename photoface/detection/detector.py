@@ -81,6 +81,16 @@ class Detection:
         }
 
 
+def central_face(faces: list[Face], width: float, height: float) -> Face | None:
+    """The face whose box centre is nearest the image centre (the one LFW labels), if any."""
+    cx, cy = width / 2, height / 2
+    return min(
+        faces,
+        key=lambda f: (f.box[0] + f.box[2] / 2 - cx) ** 2 + (f.box[1] + f.box[3] / 2 - cy) ** 2,
+        default=None,
+    )
+
+
 class FaceDetector:
     """Finds faces and their five landmarks in photos (MTCNN over LiteRT)."""
 

@@ -118,3 +118,13 @@ def test_lfw_sample_has_a_face_in_nearly_every_photo():
     detector = FaceDetector()
     missing = [p.name for p in sample if not detector.detect_file(p).faces]
     assert len(missing) <= 6, missing  # >= 99%
+
+
+def test_central_face_is_the_one_nearest_the_centre():
+    from photoface.detection import Face, central_face
+
+    marks = np.zeros((5, 2))
+    left = Face((0, 0, 20, 20), 0.99, marks)
+    middle = Face((40, 40, 20, 20), 0.9, marks)
+    assert central_face([left, middle], 100, 100) is middle
+    assert central_face([], 100, 100) is None
