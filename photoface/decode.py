@@ -22,7 +22,6 @@ import numpy as np
 from .errors import DecodeError
 
 SUPPORTED_FORMATS = {"JPEG", "PNG", "WEBP", "BMP", "TIFF", "MPO"}
-SUPPORTED_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".png", ".webp", ".bmp", ".tif", ".tiff"}
 
 # Refuse images above this many pixels before decoding them (a 40000x40000 PNG header would
 # otherwise ask for 4.8 GB). 200 MP admits every camera and most panoramas.

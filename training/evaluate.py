@@ -160,11 +160,8 @@ def main(argv=None) -> int:
     held_out = holdout_cfp_people(args.data, HOLDOUT_CFP)
     pairs = cfp_pairs(held_out, args.data)
     report["cfp_held_out"] = evaluate_cfp(cfp, pairs)
-    a, b, same, _ = pairs["frontal-frontal"]
-    d = np.array([np.sum((cfp[p] - cfp[q]) ** 2) for p, q in zip(a, b) if p in cfp and q in cfp])
-    s = np.array([x for p, q, x in zip(a, b, same) if p in cfp and q in cfp])
     report["threshold"] = {
-        "value": float(metrics.best_threshold(d, s)),
+        "value": report["cfp_held_out"]["frontal-frontal"]["best_threshold_all_pairs"],
         "chosen_on": f"frontal-frontal pairs of the {len(held_out)} held-out CFP people "
         "(never trained on)",
     }

@@ -84,7 +84,7 @@ def export(run_dir: Path, out_dir: Path, report: dict | None = None, samples: np
     )
     if samples is not None:
         card["tflite_vs_keras_max_abs_difference"] = {
-            "value": max_difference(run_dir, out_dir, samples),
+            "value": max_difference(model, out_dir / MODEL_FILE, samples),
             "faces": int(len(samples)),
         }
     (out_dir / "model_card.json").write_text(json.dumps(card, indent=2) + "\n")
@@ -101,16 +101,13 @@ def sample_faces(size: int, count: int = 64) -> np.ndarray | None:
     return np.asarray(np.load(paths["crops"], mmap_mode="r")[:count])
 
 
-def max_difference(run_dir: Path, out_dir: Path, samples: np.ndarray) -> float:
+def max_difference(model, tflite_path: Path, samples: np.ndarray) -> float:
     """Largest |keras - tflite| over the embeddings of ``samples`` (uint8 crops)."""
-    import keras
-
     from photoface.runtime import LiteModel
 
-    model = keras.models.load_model(Path(run_dir) / "model.keras", compile=False)
     x = samples.astype(np.float32)
     ref = np.asarray(model(x, training=False))
-    (lite,) = LiteModel(out_dir / MODEL_FILE, num_threads=1).run_batched(x)
+    (lite,) = LiteModel(tflite_path, num_threads=1).run_batched(x)
     return float(np.abs(ref - lite).max())
 
 

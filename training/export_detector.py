@@ -19,7 +19,6 @@ import json
 import os
 from pathlib import Path
 
-import numpy as np
 
 # Each network: (mtcnn module, class, weights file, input shape without batch).
 NETWORKS = {

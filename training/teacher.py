@@ -41,7 +41,7 @@ class DlibTeacher:
     """Embeds a face (RGB image + our detector's box) with dlib's ResNet, L2-normalised."""
 
     def __init__(self):
-        import dlib
+        import dlib  # noqa: F401
         import face_recognition_models as models
 
         self._dlib = dlib

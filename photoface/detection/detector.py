@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -131,6 +131,3 @@ class FaceDetector:
             faces.append(Face((float(x1), float(y1), float(x2 - x1), float(y2 - y1)), float(score), pts))
         faces.sort(key=lambda f: -f.score)
         return faces
-
-    def settings_dict(self) -> dict:
-        return asdict(self.settings)
