@@ -1,4 +1,7 @@
-"""Command line: ``photoface detect IMAGE... [--json]`` (``python -m photoface`` is the same)."""
+"""Command line: ``photoface COMMAND ...`` (``python -m photoface`` is the same).
+
+``detect`` lives here; the library commands (scan, people, name, ...) in ``cli_library``.
+"""
 
 from __future__ import annotations
 
@@ -58,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
         % ",".join(str(t) for t in defaults.thresholds),
     )
     p.set_defaults(run=run_detect)
+
+    from .cli_library import add_library_commands
+
+    add_library_commands(sub)
     return parser
 
 

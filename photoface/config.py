@@ -20,3 +20,22 @@ def resources_dir() -> Path:
 
 def models_dir() -> Path:
     return resources_dir() / "models"
+
+
+LIBRARY_ENV = "PHOTOFACE_LIBRARY"
+LIBRARY_FILE = "library.sqlite3"
+
+
+def default_library_path() -> Path:
+    """The user's library: ``$PHOTOFACE_LIBRARY`` if set, else the platform's user data folder."""
+    override = os.environ.get(LIBRARY_ENV)
+    if override:
+        return Path(override).expanduser()
+    import appdirs
+
+    return Path(appdirs.user_data_dir("photoface")) / LIBRARY_FILE
+
+
+def library_path(explicit: str | os.PathLike | None = None) -> Path:
+    """``--library FILE`` wins over the environment and the default."""
+    return Path(explicit).expanduser() if explicit else default_library_path()

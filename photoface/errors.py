@@ -18,3 +18,11 @@ class DecodeError(PhotoFaceError):
 
 class ModelError(PhotoFaceError):
     """A bundled model file is missing, corrupt, or does not match what the code expects."""
+
+
+class LibraryError(PhotoFaceError):
+    """The library file cannot be used: unreadable, not a library, or from a newer version."""
+
+
+class UserError(PhotoFaceError):
+    """A request that cannot be carried out as asked: an unknown person, face or file."""

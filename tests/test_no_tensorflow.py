@@ -7,7 +7,7 @@ import sys
 import textwrap
 
 
-def test_detecting_faces_does_not_import_tensorflow(tmp_path, astronaut):
+def test_detecting_scanning_and_naming_do_not_import_tensorflow(tmp_path, astronaut):
     import cv2
 
     photo = tmp_path / "face.png"
@@ -22,6 +22,11 @@ def test_detecting_faces_does_not_import_tensorflow(tmp_path, astronaut):
         d = FaceDetector()
         img = d.decode({str(photo)!r})
         crop = align_face(img.pixels, d.detect(img)[0].landmarks)
+        from photoface.library import Library
+        lib = Library.open({str(tmp_path / "lib.sqlite3")!r})
+        lib.scan([{str(photo)!r}], workers=1)
+        lib.people.name(lib.list_people()[0].ref, "Eileen")
+        assert lib.find_person("Eileen")
         banned = sorted(m for m in sys.modules
                         if m.split(".")[0] in ("tensorflow", "keras", "mtcnn", "tf_keras"))
         print("BANNED", banned)

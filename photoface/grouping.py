@@ -1,0 +1,136 @@
+"""Keeping the library's people and groups up to date after a scan or a correction.
+
+User decisions are constraints that this never overrides: confirmed faces are never moved,
+ignored faces are left alone, and a rejected face is never suggested to that person again.
+Everything else is recomputed: suggestions (k-NN recognition against confirmed faces) and unnamed
+groups (agglomerative clustering of what is left).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from .recognise import recognise
+from .store import Database
+from .store.records import decode_array
+
+NEXT_GROUP_KEY = "next_group_id"
+
+
+@dataclass
+class FaceSet:
+    ids: np.ndarray  # (n,) face ids
+    embeddings: np.ndarray  # (n, d)
+
+
+def load_embeddings(db: Database, model_version: str, where: str = "1", params=()) -> FaceSet:
+    rows = db.query(
+        "SELECT f.id, f.embedding FROM faces f LEFT JOIN assignments a ON a.face_id = f.id "
+        f"WHERE f.ignored = 0 AND f.model_version = ? AND f.embedding IS NOT NULL AND ({where}) "
+        "ORDER BY f.id",
+        (model_version, *params),
+    )
+    if not rows:
+        return FaceSet(np.empty(0, np.int64), np.empty((0, 0), np.float32))
+    ids = np.array([r[0] for r in rows], np.int64)
+    return FaceSet(ids, np.stack([decode_array(r[1]) for r in rows]))
+
+
+def references(db: Database, model_version: str) -> tuple[FaceSet, np.ndarray]:
+    """Confirmed faces of named people, and the person of each."""
+    refs = load_embeddings(db, model_version, "a.state = 'confirmed'")
+    people = {r[0]: r[1] for r in db.query("SELECT face_id, person_id FROM assignments WHERE state = 'confirmed'")}
+    return refs, np.array([people[i] for i in refs.ids], np.int64)
+
+
+def rejections_for(db: Database, face_ids) -> list[set[int]]:
+    by_face: dict[int, set[int]] = {}
+    for face_id, person_id in db.query("SELECT face_id, person_id FROM rejections"):
+        by_face.setdefault(face_id, set()).add(person_id)
+    return [by_face.get(int(i), set()) for i in face_ids]
+
+
+def suggest(db: Database, model_version: str, threshold: float, where: str, params=(), k: int = 5):
+    """Recognise the faces selected by ``where`` (never confirmed ones): -> {face id: Match}."""
+    candidates = load_embeddings(db, model_version, f"(a.state IS NULL OR a.state != 'confirmed') AND ({where})", params)
+    refs, ref_people = references(db, model_version)
+    if not len(candidates.ids) or not len(refs.ids):
+        return candidates, {}
+    matches = recognise(
+        candidates.embeddings, refs.embeddings, ref_people, threshold, k=k,
+        rejected=rejections_for(db, candidates.ids),
+    )
+    return candidates, {int(i): m for i, m in zip(candidates.ids, matches) if m is not None}
+
+
+def write_suggestions(conn, matches: dict) -> None:
+    for face_id, m in matches.items():
+        conn.execute(
+            "INSERT OR REPLACE INTO assignments(face_id, person_id, group_id, state, confidence) "
+            "VALUES (?, ?, NULL, 'suggested', ?)",
+            (face_id, m.person, round(m.confidence, 4)),
+        )
+
+
+def refresh(db: Database, model_version: str, threshold: float, progress=None) -> dict:
+    """Re-suggest and re-group every face the user has not decided on. One transaction."""
+    from .cluster import cluster_faces
+
+    say = progress or (lambda msg: None)
+    say("recognising faces")
+    candidates, matches = suggest(db, model_version, threshold, "1")
+    if not len(candidates.ids):
+        return {"suggested": 0, "groups": 0}
+    rest = np.array([i not in matches for i in candidates.ids.tolist()], bool)
+    ids = candidates.ids[rest]
+    say(f"grouping {len(ids)} faces")
+    labels = cluster_faces(candidates.embeddings[rest], threshold) if len(ids) else np.empty(0, np.int64)
+    old = {r[0]: r[1] for r in db.query("SELECT face_id, group_id FROM assignments WHERE group_id IS NOT NULL")}
+    group_ids = _stable_group_ids(db, ids, labels, old)
+    with db.transaction() as c:
+        c.executemany(
+            "DELETE FROM assignments WHERE face_id = ? AND state IN ('auto', 'suggested')",
+            [(int(f),) for f in candidates.ids],
+        )
+        write_suggestions(c, matches)
+        c.executemany(
+            "INSERT INTO assignments(face_id, person_id, group_id, state) VALUES (?, NULL, ?, 'auto')",
+            [(int(f), int(g)) for f, g in zip(ids, group_ids)],
+        )
+    return {"suggested": len(matches), "groups": int(len(set(group_ids)))}
+
+
+def _stable_group_ids(db: Database, ids, labels, old: dict) -> list[int]:
+    """Give each new cluster the id of the old group most of its faces came from, so that ids a
+    user has seen ("g12") keep meaning the same faces; other clusters get ids never used before."""
+    members: dict[int, list[int]] = {}
+    for face_id, label in zip(ids.tolist(), labels.tolist()):
+        members.setdefault(label, []).append(face_id)
+    taken: set[int] = set()
+    mapping: dict[int, int] = {}
+    # Larger clusters choose first.
+    for label, faces in sorted(members.items(), key=lambda kv: -len(kv[1])):
+        votes = Counter(old[f] for f in faces if f in old)
+        for gid, _ in votes.most_common():
+            if gid not in taken:
+                mapping[label] = gid
+                taken.add(gid)
+                break
+    next_id = max([int(db.get_setting(NEXT_GROUP_KEY, "1"))] + [g + 1 for g in old.values()])
+    for label in members:
+        if label not in mapping:
+            mapping[label] = next_id
+            next_id += 1
+    db.set_setting(NEXT_GROUP_KEY, next_id)
+    return [mapping[label] for label in labels.tolist()]
+
+
+def new_group_id(db: Database) -> int:
+    """A group id never used before (for faces split off by the user)."""
+    used = db.scalar("SELECT MAX(group_id) FROM assignments") or 0
+    gid = max(int(db.get_setting(NEXT_GROUP_KEY, "1")), used + 1)
+    db.set_setting(NEXT_GROUP_KEY, gid + 1)
+    return gid

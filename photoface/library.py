@@ -1,0 +1,258 @@
+"""The library: what the CLI and the GUI both drive. One object per open library file.
+
+    lib = Library.open()                 # --library / $PHOTOFACE_LIBRARY / the user data folder
+    lib.scan(["~/Pictures"])             # find, embed, recognise and group faces
+    lib.people.name("g3", "Alice")       # corrections live in photoface.people
+    lib.find_person("Alice")             # photos ranked by distance
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import grouping
+from .config import library_path, models_dir
+from .detection import DetectorSettings
+from .embedder import CARD_NAME, ModelCard
+from .errors import UserError
+from .people import People, Target, parse_face_id
+from .scan import Scanner, ScanSummary
+from .search import Hit, rank_photos
+from .store import Database
+from .store.records import decode_array
+
+SETTING_MIN_FACE = "min_face_size"
+SETTING_STRICTNESS = "threshold_scale"  # the same-person threshold x this (lower = stricter)
+
+
+@dataclass
+class PersonSummary:
+    kind: str  # "person" | "group"
+    id: int
+    name: str | None
+    hidden: bool
+    faces: int
+    confirmed: int
+    suggested: int
+    photos: int
+    cover_face_id: int | None
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind[0]}{self.id}"
+
+    def to_dict(self) -> dict:
+        return {"id": self.ref, **{k: v for k, v in self.__dict__.items() if k != "id"}}
+
+
+class Library:
+    def __init__(self, db: Database, model_dir: Path | None = None):
+        self.db = db
+        self.model_dir = Path(model_dir) if model_dir else models_dir()
+        self.card = ModelCard.load(self.model_dir / CARD_NAME)
+        self.people = People(db, self.card.version, self.threshold)
+        self._embedder = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, path=None, model_dir=None) -> "Library":
+        return cls(Database(library_path(path)), model_dir)
+
+    @property
+    def path(self) -> Path:
+        return self.db.path
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- settings ---------------------------------------------------------------------------
+    @property
+    def threshold(self) -> float:
+        return self.card.threshold * float(self.db.get_setting(SETTING_STRICTNESS, "1.0"))
+
+    def detector_settings(self) -> DetectorSettings:
+        return DetectorSettings(min_face_size=int(self.db.get_setting(SETTING_MIN_FACE, "20")))
+
+    def set_min_face_size(self, px: int) -> None:
+        DetectorSettings(min_face_size=int(px))  # validates
+        self.db.set_setting(SETTING_MIN_FACE, int(px))
+
+    def set_strictness(self, scale: float) -> None:
+        if not 0.5 <= float(scale) <= 1.5:
+            raise UserError("strictness must lie between 0.5 (strict) and 1.5 (lenient)")
+        self.db.set_setting(SETTING_STRICTNESS, float(scale))
+        self.people.threshold = self.threshold
+
+    # -- scanning ---------------------------------------------------------------------------
+    def scan(self, paths, workers=None, progress=None, cancel: threading.Event | None = None,
+             group_progress=None) -> ScanSummary:
+        scanner = Scanner(
+            self.db, self.detector_settings(), self.card.version, self.model_dir,
+            workers=workers, progress=progress, cancel=cancel,
+        )
+        summary = scanner.scan(paths)
+        if not summary.interrupted:
+            self.refresh(group_progress)
+        return summary
+
+    def refresh(self, progress=None) -> dict:
+        """Recognise and regroup every face without a user decision."""
+        return grouping.refresh(self.db, self.card.version, self.threshold, progress)
+
+    # -- listings ---------------------------------------------------------------------------
+    def list_people(self, include_hidden: bool = False, include_groups: bool = True) -> list[PersonSummary]:
+        out = []
+        for r in self.db.query(
+            "SELECT pe.id, pe.name, pe.hidden, pe.cover_face_id, COUNT(a.face_id) AS faces, "
+            "SUM(a.state = 'confirmed') AS confirmed, SUM(a.state = 'suggested') AS suggested, "
+            "COUNT(DISTINCT f.photo_id) AS photos FROM people pe "
+            "LEFT JOIN assignments a ON a.person_id = pe.id LEFT JOIN faces f ON f.id = a.face_id "
+            "GROUP BY pe.id ORDER BY pe.name COLLATE NOCASE"
+        ):
+            if r["hidden"] and not include_hidden:
+                continue
+            cover = r["cover_face_id"] or self._best_face("a.person_id = ? AND a.state = 'confirmed'", r["id"])
+            out.append(PersonSummary("person", r["id"], r["name"], bool(r["hidden"]), r["faces"],
+                                     r["confirmed"] or 0, r["suggested"] or 0, r["photos"], cover))
+        if include_groups:
+            for r in self.db.query(
+                "SELECT a.group_id, COUNT(*) AS faces, COUNT(DISTINCT f.photo_id) AS photos, "
+                "(SELECT f2.id FROM assignments a2 JOIN faces f2 ON f2.id = a2.face_id "
+                " WHERE a2.group_id = a.group_id ORDER BY f2.score * f2.w DESC LIMIT 1) AS cover "
+                "FROM assignments a JOIN faces f ON f.id = a.face_id WHERE a.group_id IS NOT NULL "
+                "GROUP BY a.group_id ORDER BY faces DESC, a.group_id"
+            ):
+                out.append(PersonSummary("group", r["group_id"], None, False, r["faces"], 0, 0, r["photos"], r["cover"]))
+        return out
+
+    def _best_face(self, where: str, *params) -> int | None:
+        # A sharp, frontal face: the detector's confidence times the face's size.
+        return self.db.scalar(
+            f"SELECT f.id FROM faces f JOIN assignments a ON a.face_id = f.id WHERE {where} "
+            "ORDER BY f.score * f.w DESC LIMIT 1", params,
+        )
+
+    def list_faces(self, target: Target | None = None, photo_id: int | None = None) -> list[dict]:
+        where, params = ["1"], []
+        if target is not None:
+            where.append("a.person_id = ?" if target.kind == "person" else "a.group_id = ?")
+            params.append(target.id)
+        if photo_id is not None:
+            where.append("f.photo_id = ?")
+            params.append(photo_id)
+        rows = self.db.query(
+            "SELECT f.id, f.photo_id, p.path, f.x, f.y, f.w, f.h, f.landmarks, f.score, f.ignored, "
+            "a.person_id, pe.name, a.group_id, a.state, a.confidence FROM faces f "
+            "JOIN photos p ON p.id = f.photo_id LEFT JOIN assignments a ON a.face_id = f.id "
+            f"LEFT JOIN people pe ON pe.id = a.person_id WHERE {' AND '.join(where)} "
+            "ORDER BY (a.state = 'confirmed') DESC, a.confidence DESC, p.path, f.x",
+            params,
+        )
+        return [_face_dict(r) for r in rows]
+
+    def photo_errors(self) -> list[dict]:
+        return [dict(r) for r in self.db.query("SELECT path, error FROM photos WHERE status = 'error' ORDER BY path")]
+
+    def stats(self) -> dict:
+        q = self.db.scalar
+        return {
+            "photos": q("SELECT COUNT(*) FROM photos WHERE status = 'ok'"),
+            "unreadable": q("SELECT COUNT(*) FROM photos WHERE status = 'error'"),
+            "faces": q("SELECT COUNT(*) FROM faces WHERE ignored = 0"),
+            "people": q("SELECT COUNT(*) FROM people"),
+            "groups": q("SELECT COUNT(DISTINCT group_id) FROM assignments WHERE group_id IS NOT NULL"),
+        }
+
+    # -- embeddings ---------------------------------------------------------------------------
+    @property
+    def embedder(self):
+        with self._lock:
+            if self._embedder is None:
+                from .analyse import Analyser
+
+                self._embedder = Analyser(self.detector_settings(), self.model_dir)
+            return self._embedder
+
+    def analyse_photo(self, path):
+        """Faces and embeddings of a photo that need not be in the library."""
+        p = Path(path).expanduser()
+        if not p.is_file():
+            raise UserError(f"{path}: no such file")
+        result = self.embedder.analyse(str(p))
+        if result.error:
+            raise UserError(f"{path}: {result.error}")
+        return result
+
+    def face_embedding(self, face_id) -> np.ndarray:
+        fid = parse_face_id(face_id)
+        row = self.db.query("SELECT embedding, model_version FROM faces WHERE id = ?", (fid,))
+        if not row:
+            raise UserError(f"no face f{fid}")
+        if row[0]["model_version"] != self.card.version or row[0]["embedding"] is None:
+            raise UserError(f"face f{fid} was embedded by another model: scan its folder again")
+        return decode_array(row[0]["embedding"])
+
+    # -- find and verify --------------------------------------------------------------------
+    def find_person(self, target, limit=None, max_distance=None) -> list[Hit]:
+        t = target if isinstance(target, Target) else self.people.resolve(target)
+        state = "a.person_id = ? AND a.state = 'confirmed'" if t.kind == "person" else "a.group_id = ?"
+        examples = grouping.load_embeddings(self.db, self.card.version, state, (t.id,))
+        if not len(examples.ids) and t.kind == "person":
+            examples = grouping.load_embeddings(self.db, self.card.version, "a.person_id = ?", (t.id,))
+        return rank_photos(self.db, self.card.version, examples.embeddings,
+                           max_distance or self.threshold, limit)
+
+    def find_face(self, face_id, limit=None, max_distance=None) -> list[Hit]:
+        emb = self.face_embedding(face_id)[None]
+        return rank_photos(self.db, self.card.version, emb, max_distance or self.threshold, limit)
+
+    def find_photo(self, path, face: int = 0, limit=None, max_distance=None) -> list[Hit]:
+        result = self.analyse_photo(path)
+        if not result.faces:
+            raise UserError(f"{path}: no face found")
+        chosen = _choose_face(result.faces, face, path)
+        return rank_photos(self.db, self.card.version, chosen.embedding[None], max_distance or self.threshold, limit)
+
+    def verify(self, a, b) -> dict:
+        """Are the (largest) faces of two photos the same person?"""
+        fa, fb = (_choose_face(self.analyse_photo(p).faces, 0, p) for p in (a, b))
+        d = float(np.sum((fa.embedding - fb.embedding) ** 2))
+        return {"a": str(a), "b": str(b), "distance": round(d, 4), "threshold": round(self.threshold, 4),
+                "same_person": d < self.threshold}
+
+    # -- export -----------------------------------------------------------------------------
+    def export(self) -> dict:
+        return {
+            "library": str(self.path),
+            "model_version": self.card.version,
+            "people": [p.to_dict() for p in self.list_people(include_hidden=True, include_groups=False)],
+            "faces": self.list_faces(),
+            "rejections": [dict(r) for r in self.db.query("SELECT face_id, person_id, created_at FROM rejections")],
+            "decisions": self.people.history(limit=1_000_000),
+        }
+
+
+def _choose_face(faces, index: int, path):
+    if not faces:
+        raise UserError(f"{path}: no face found")
+    by_size = sorted(faces, key=lambda f: -f.box[2] * f.box[3])
+    if not 0 <= index < len(by_size):
+        raise UserError(f"{path}: has {len(by_size)} faces; --face must be 0..{len(by_size) - 1}")
+    return by_size[index]
+
+
+def _face_dict(r) -> dict:
+    marks = decode_array(r["landmarks"], (5, 2))
+    return {
+        "id": r["id"], "photo_id": r["photo_id"], "path": r["path"],
+        "box": [round(r[k], 1) for k in ("x", "y", "w", "h")],
+        "landmarks": [[round(float(x), 1), round(float(y), 1)] for x, y in marks],
+        "score": round(r["score"], 4),
+        "person_id": r["person_id"], "person": r["name"],
+        "group": r["group_id"], "state": r["state"] or ("ignored" if r["ignored"] else "ungrouped"),
+        "confidence": r["confidence"],
+    }

@@ -1,0 +1,396 @@
+"""The user's decisions about people: name, merge, split, reject, confirm, hide, ignore, undo.
+
+Every decision is one transaction and one journal entry holding the before-image of every row it
+changed, so ``undo()`` restores exactly what was there (the GUI's Ctrl+Z, ``photoface undo``).
+Names are never lost: a person is only ever removed by undoing the decision that created it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+from .errors import UserError
+from .grouping import new_group_id, suggest, write_suggestions
+from .store import Database
+
+
+@dataclass(frozen=True)
+class Target:
+    """A person (``p12`` or a name) or an unnamed group (``g3``)."""
+
+    kind: str  # "person" | "group"
+    id: int
+
+    def __str__(self) -> str:
+        return f"{self.kind[0]}{self.id}"
+
+
+def parse_face_id(text) -> int:
+    s = str(text).strip().lower()
+    s = s[1:] if s.startswith("f") else s
+    if not s.isdigit():
+        raise UserError(f"{text!r} is not a face id (like f123 or 123)")
+    return int(s)
+
+
+class _Change:
+    """Collects the before-image of rows as an operation touches them (first capture wins)."""
+
+    def __init__(self, conn):
+        self.c = conn
+        self.faces: dict[int, dict] = {}
+        self.people: dict[int, dict | None] = {}
+
+    def faces_(self, ids) -> None:
+        for fid in ids:
+            fid = int(fid)
+            if fid in self.faces:
+                continue
+            a = self.c.execute("SELECT * FROM assignments WHERE face_id = ?", (fid,)).fetchone()
+            ign = self.c.execute("SELECT ignored FROM faces WHERE id = ?", (fid,)).fetchone()
+            rej = self.c.execute("SELECT * FROM rejections WHERE face_id = ?", (fid,)).fetchall()
+            self.faces[fid] = {
+                "assignment": dict(a) if a else None,
+                "ignored": ign[0] if ign else 0,
+                "rejections": [dict(r) for r in rej],
+            }
+
+    def person(self, pid: int) -> None:
+        if pid not in self.people:
+            row = self.c.execute("SELECT * FROM people WHERE id = ?", (pid,)).fetchone()
+            self.people[pid] = dict(row) if row else None
+
+    def created(self, pid: int) -> None:
+        self.people.setdefault(pid, None)
+
+    def to_json(self) -> str:
+        return json.dumps({"faces": self.faces, "people": self.people})
+
+
+class People:
+    """Corrections on a library. Recognition runs after each decision that teaches it a face."""
+
+    def __init__(self, db: Database, model_version: str, threshold: float):
+        self.db = db
+        self.model_version = model_version
+        self.threshold = threshold
+
+    # -- looking things up ------------------------------------------------------------------
+    def resolve(self, text) -> Target:
+        s = str(text).strip()
+        low = s.lower()
+        if len(low) > 1 and low[0] in "pg" and low[1:].isdigit():
+            kind, num = ("person" if low[0] == "p" else "group"), int(low[1:])
+            if kind == "person" and not self.db.scalar("SELECT 1 FROM people WHERE id = ?", (num,)):
+                raise UserError(f"no person {s}")
+            if kind == "group" and not self.db.scalar("SELECT 1 FROM assignments WHERE group_id = ?", (num,)):
+                raise UserError(f"no group {s}")
+            return Target(kind, num)
+        pid = self.db.scalar("SELECT id FROM people WHERE name = ?", (s,))
+        if pid is None:
+            raise UserError(f"no person or group {s!r} (use a name, p<ID> or g<ID>)")
+        return Target("person", pid)
+
+    def person_by_name(self, name: str) -> int | None:
+        return self.db.scalar("SELECT id FROM people WHERE name = ?", (name,))
+
+    def _faces_of(self, c, target: Target) -> list[int]:
+        col = "person_id" if target.kind == "person" else "group_id"
+        return [r[0] for r in c.execute(f"SELECT face_id FROM assignments WHERE {col} = ?", (target.id,))]
+
+    def _check_faces(self, c, face_ids) -> list[int]:
+        ids = [int(f) for f in face_ids]
+        if not ids:
+            raise UserError("no faces given")
+        for fid in ids:
+            if not c.execute("SELECT 1 FROM faces WHERE id = ?", (fid,)).fetchone():
+                raise UserError(f"no face f{fid}")
+        return ids
+
+    # -- the journal ------------------------------------------------------------------------
+    def _record(self, c, change: _Change, action: str, summary: str) -> None:
+        c.execute(
+            "INSERT INTO journal(action, summary, before, created_at) VALUES (?, ?, ?, ?)",
+            (action, summary, change.to_json(), time.time()),
+        )
+
+    def undo(self) -> str:
+        """Undo the latest decision; returns what was undone."""
+        with self.db.transaction() as c:
+            row = c.execute("SELECT * FROM journal ORDER BY id DESC LIMIT 1").fetchone()
+            if row is None:
+                raise UserError("nothing to undo")
+            before = json.loads(row["before"])
+            people = {int(k): v for k, v in before["people"].items()}
+            for pid, prow in people.items():
+                if prow is not None:
+                    cols = ", ".join(prow)
+                    marks = ", ".join("?" for _ in prow)
+                    # The cover may point at a face that no longer exists: drop it then.
+                    if prow.get("cover_face_id") and not c.execute(
+                        "SELECT 1 FROM faces WHERE id = ?", (prow["cover_face_id"],)
+                    ).fetchone():
+                        prow = {**prow, "cover_face_id": None}
+                    c.execute(f"INSERT OR REPLACE INTO people({cols}) VALUES ({marks})", list(prow.values()))
+            for fid, state in before["faces"].items():
+                fid = int(fid)
+                if not c.execute("SELECT 1 FROM faces WHERE id = ?", (fid,)).fetchone():
+                    continue  # its photo was deleted since
+                c.execute("DELETE FROM assignments WHERE face_id = ?", (fid,))
+                c.execute("DELETE FROM rejections WHERE face_id = ?", (fid,))
+                c.execute("UPDATE faces SET ignored = ? WHERE id = ?", (state["ignored"], fid))
+                if state["assignment"]:
+                    a = state["assignment"]
+                    c.execute(
+                        "INSERT INTO assignments(face_id, person_id, group_id, state, confidence) VALUES (?, ?, ?, ?, ?)",
+                        (fid, a["person_id"], a["group_id"], a["state"], a["confidence"]),
+                    )
+                for r in state["rejections"]:
+                    c.execute(
+                        "INSERT OR IGNORE INTO rejections(face_id, person_id, created_at) VALUES (?, ?, ?)",
+                        (fid, r["person_id"], r["created_at"]),
+                    )
+            for pid, prow in people.items():
+                if prow is None:
+                    # Created by the decision: faces recognised as it since then go back to grouping.
+                    orphans = self._faces_of(c, Target("person", pid))
+                    c.execute("DELETE FROM people WHERE id = ?", (pid,))
+                    if orphans:
+                        gid = new_group_id(self.db)
+                        for fid in orphans:
+                            c.execute(
+                                "INSERT OR REPLACE INTO assignments(face_id, group_id, state) VALUES (?, ?, 'auto')",
+                                (fid, gid),
+                            )
+            c.execute("DELETE FROM journal WHERE id = ?", (row["id"],))
+            return row["summary"]
+
+    def history(self, limit: int = 20) -> list[dict]:
+        rows = self.db.query("SELECT id, action, summary, created_at FROM journal ORDER BY id DESC LIMIT ?", (limit,))
+        return [dict(r) for r in rows]
+
+    # -- decisions --------------------------------------------------------------------------
+    def name(self, target, name: str) -> Target:
+        """Name a group (it becomes, or joins, that person) or rename a person (an existing name
+        merges the two). Returns the person."""
+        name = _clean_name(name)
+        target = target if isinstance(target, Target) else self.resolve(target)
+        with self.db.transaction() as c:
+            change = _Change(c)
+            existing = self.person_by_name(name)
+            if target.kind == "person":
+                if existing is not None and existing != target.id:
+                    self._merge_people(c, change, existing, [target.id])
+                    summary = f"merged p{target.id} into {name}"
+                    result = Target("person", existing)
+                else:
+                    change.person(target.id)
+                    old = c.execute("SELECT name FROM people WHERE id = ?", (target.id,)).fetchone()[0]
+                    c.execute("UPDATE people SET name = ? WHERE id = ?", (name, target.id))
+                    summary = f"renamed {old} to {name}"
+                    result = target
+            else:
+                pid = existing if existing is not None else self._create_person(c, change, name)
+                faces = self._faces_of(c, target)
+                self._assign(c, change, faces, pid)
+                summary = f"named {target} ({len(faces)} faces) {name}"
+                result = Target("person", pid)
+            self._learn(c, change)
+            self._record(c, change, "name", summary)
+        return result
+
+    def merge(self, targets) -> Target:
+        """Merge people and groups into one. The first person among them keeps its name (the
+        others' faces become confirmed faces of it); groups alone merge into the first group."""
+        targets = [t if isinstance(t, Target) else self.resolve(t) for t in targets]
+        if len({(t.kind, t.id) for t in targets}) < 2:
+            raise UserError("merge needs at least two different people or groups")
+        with self.db.transaction() as c:
+            change = _Change(c)
+            people = [t for t in targets if t.kind == "person"]
+            groups = [t for t in targets if t.kind == "group"]
+            if people:
+                into = people[0].id
+                self._merge_people(c, change, into, [t.id for t in people[1:] if t.id != into])
+                for g in groups:
+                    self._assign(c, change, self._faces_of(c, g), into)
+                result = Target("person", into)
+            else:
+                into = groups[0].id
+                for g in groups[1:]:
+                    faces = self._faces_of(c, g)
+                    change.faces_(faces)
+                    c.executemany("UPDATE assignments SET group_id = ? WHERE face_id = ?", [(into, f) for f in faces])
+                result = groups[0]
+            self._learn(c, change)
+            self._record(c, change, "merge", f"merged {', '.join(map(str, targets[1:]))} into {targets[0]}")
+        return result
+
+    def move(self, face_ids, to=None, new_name: str | None = None) -> Target:
+        """Split: move faces to another person (``to``), a new person (``new_name``), or, with
+        neither, into a new unnamed group of their own."""
+        with self.db.transaction() as c:
+            faces = self._check_faces(c, face_ids)
+            change = _Change(c)
+            if new_name is not None:
+                name = _clean_name(new_name)
+                pid = self.person_by_name(name)
+                if pid is None:
+                    pid = self._create_person(c, change, name)
+                result = Target("person", pid)
+            elif to is not None:
+                result = to if isinstance(to, Target) else self.resolve(to)
+            else:
+                result = Target("group", new_group_id(self.db))
+            if result.kind == "person":
+                self._assign(c, change, faces, result.id)
+            else:
+                change.faces_(faces)
+                for f in faces:
+                    c.execute(
+                        "INSERT OR REPLACE INTO assignments(face_id, person_id, group_id, state, confidence) "
+                        "VALUES (?, NULL, ?, 'auto', NULL)", (f, result.id),
+                    )
+                    c.execute("UPDATE faces SET ignored = 0 WHERE id = ?", (f,))
+            self._learn(c, change)
+            self._record(c, change, "move", f"moved {len(faces)} faces to {result}")
+        return result
+
+    def reject(self, face_ids) -> int:
+        """"Not this person": remembered, so the face is never suggested to them again. The face
+        goes to whoever else it is recognised as, or to a group of its own. Returns the count."""
+        with self.db.transaction() as c:
+            faces = self._check_faces(c, face_ids)
+            change = _Change(c)
+            change.faces_(faces)
+            now = time.time()
+            rejected = []
+            for f in faces:
+                a = c.execute("SELECT person_id, group_id FROM assignments WHERE face_id = ?", (f,)).fetchone()
+                if a is None:
+                    continue
+                if a["person_id"] is not None:
+                    c.execute(
+                        "INSERT OR IGNORE INTO rejections(face_id, person_id, created_at) VALUES (?, ?, ?)",
+                        (f, a["person_id"], now),
+                    )
+                    c.execute("UPDATE people SET cover_face_id = NULL WHERE id = ? AND cover_face_id = ?", (a["person_id"], f))
+                c.execute("DELETE FROM assignments WHERE face_id = ?", (f,))
+                rejected.append(f)
+            placeholders = ",".join("?" * len(rejected))
+            _, matches = suggest(self.db, self.model_version, self.threshold, f"f.id IN ({placeholders})", rejected) if rejected else (None, {})
+            write_suggestions(c, matches)
+            for f in rejected:
+                if f not in matches:
+                    c.execute("INSERT INTO assignments(face_id, group_id, state) VALUES (?, ?, 'auto')", (f, new_group_id(self.db)))
+            self._record(c, change, "reject", f"rejected {len(rejected)} faces")
+        return len(rejected)
+
+    def confirm(self, face_ids=None, person=None) -> int:
+        """Confirm suggestions: the given faces, or every suggestion of ``person``."""
+        with self.db.transaction() as c:
+            if person is not None:
+                target = person if isinstance(person, Target) else self.resolve(person)
+                if target.kind != "person":
+                    raise UserError("only a person's suggestions can be confirmed; name the group instead")
+                faces = [r[0] for r in c.execute(
+                    "SELECT face_id FROM assignments WHERE person_id = ? AND state = 'suggested'", (target.id,))]
+            else:
+                faces = self._check_faces(c, face_ids or [])
+            change = _Change(c)
+            change.faces_(faces)
+            n = 0
+            for f in faces:
+                n += c.execute(
+                    "UPDATE assignments SET state = 'confirmed', confidence = NULL "
+                    "WHERE face_id = ? AND state = 'suggested'", (f,),
+                ).rowcount
+            self._learn(c, change)
+            self._record(c, change, "confirm", f"confirmed {n} faces")
+        return n
+
+    def hide(self, target, hidden: bool = True) -> None:
+        target = target if isinstance(target, Target) else self.resolve(target)
+        if target.kind != "person":
+            raise UserError("only a named person can be hidden")
+        with self.db.transaction() as c:
+            change = _Change(c)
+            change.person(target.id)
+            c.execute("UPDATE people SET hidden = ? WHERE id = ?", (int(hidden), target.id))
+            self._record(c, change, "hide", f"{'hid' if hidden else 'showed'} {target}")
+
+    def ignore(self, face_ids, ignored: bool = True) -> None:
+        """Ignore faces (a poster, a stranger): out of every person, group and search."""
+        with self.db.transaction() as c:
+            faces = self._check_faces(c, face_ids)
+            change = _Change(c)
+            change.faces_(faces)
+            for f in faces:
+                c.execute("UPDATE faces SET ignored = ? WHERE id = ?", (int(ignored), f))
+                if ignored:
+                    c.execute("DELETE FROM assignments WHERE face_id = ?", (f,))
+                elif not c.execute("SELECT 1 FROM assignments WHERE face_id = ?", (f,)).fetchone():
+                    c.execute("INSERT INTO assignments(face_id, group_id, state) VALUES (?, ?, 'auto')", (f, new_group_id(self.db)))
+            self._record(c, change, "ignore", f"{'ignored' if ignored else 'restored'} {len(faces)} faces")
+
+    def set_cover(self, target, face_id) -> None:
+        target = target if isinstance(target, Target) else self.resolve(target)
+        fid = parse_face_id(face_id)
+        if target.kind != "person":
+            raise UserError("only a named person has a cover face")
+        with self.db.transaction() as c:
+            owner = c.execute("SELECT person_id FROM assignments WHERE face_id = ?", (fid,)).fetchone()
+            if owner is None or owner[0] != target.id:
+                raise UserError(f"face f{fid} is not a face of {target}")
+            change = _Change(c)
+            change.person(target.id)
+            c.execute("UPDATE people SET cover_face_id = ? WHERE id = ?", (fid, target.id))
+            self._record(c, change, "cover", f"set the cover of {target}")
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _create_person(self, c, change: _Change, name: str) -> int:
+        pid = c.execute("INSERT INTO people(name, created_at) VALUES (?, ?)", (name, time.time())).lastrowid
+        change.created(pid)
+        return pid
+
+    def _assign(self, c, change: _Change, faces, pid: int) -> None:
+        change.faces_(faces)
+        for f in faces:
+            c.execute("DELETE FROM rejections WHERE face_id = ? AND person_id = ?", (f, pid))
+            c.execute(
+                "INSERT OR REPLACE INTO assignments(face_id, person_id, group_id, state, confidence) "
+                "VALUES (?, ?, NULL, 'confirmed', NULL)", (f, pid),
+            )
+            c.execute("UPDATE faces SET ignored = 0 WHERE id = ?", (f,))
+
+    def _merge_people(self, c, change: _Change, into: int, others) -> None:
+        for other in others:
+            change.person(into)
+            change.person(other)
+            faces = self._faces_of(c, Target("person", other))
+            rejected = [r[0] for r in c.execute("SELECT face_id FROM rejections WHERE person_id = ?", (other,))]
+            change.faces_(faces + rejected)
+            # Suggestions stay suggestions; confirmed faces stay confirmed, now of ``into``.
+            c.executemany("UPDATE assignments SET person_id = ? WHERE face_id = ?", [(into, f) for f in faces])
+            c.executemany(
+                "INSERT OR IGNORE INTO rejections(face_id, person_id, created_at) VALUES (?, ?, ?)",
+                [(f, into, time.time()) for f in rejected],
+            )
+            c.execute("DELETE FROM people WHERE id = ?", (other,))
+
+    def _learn(self, c, change: _Change) -> None:
+        """After a decision adds confirmed faces, recognise the faces nobody has decided on yet."""
+        _, matches = suggest(self.db, self.model_version, self.threshold, "a.state IS NULL OR a.state = 'auto'")
+        change.faces_(matches)
+        write_suggestions(c, matches)
+
+
+def _clean_name(name: str) -> str:
+    name = " ".join(str(name).split())
+    if not name:
+        raise UserError("a name cannot be empty")
+    if len(name) > 200:
+        raise UserError("a name can be at most 200 characters")
+    return name

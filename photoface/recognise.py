@@ -1,0 +1,79 @@
+"""Recognition by k-NN: who, among the people the user has confirmed, is this face?
+
+A face is compared with the confirmed faces of named people. The neighbours that lie within the
+same-person threshold vote; a person wins with a clear majority of them. Anything less is
+"unknown" and the face is left to the grouping of unnamed faces: a wrong name costs the user far
+more than a missing one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+CHUNK = 4096  # queries per block of the distance matrix (bounded memory)
+
+
+@dataclass(frozen=True)
+class Match:
+    person: int
+    confidence: float  # 0.5 .. 1: share of the votes x closeness of the nearest face
+    distance: float  # to the nearest confirmed face of that person
+
+
+def pairwise_sq_l2(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Squared L2 distances between unit rows: 2 - 2 a.b (clipped at 0 against rounding)."""
+    return np.maximum(2.0 - 2.0 * (a @ b.T), 0.0)
+
+
+def recognise(
+    queries: np.ndarray,
+    refs: np.ndarray,
+    ref_people: np.ndarray,
+    threshold: float,
+    k: int = 5,
+    majority: float = 0.6,
+    rejected: list[set[int]] | None = None,
+) -> list[Match | None]:
+    """One ``Match`` (or None: unknown) per query row.
+
+    ``rejected[i]`` holds the people query ``i`` must never be matched with ("not this person").
+    """
+    queries = np.asarray(queries, np.float32)
+    refs = np.asarray(refs, np.float32)
+    ref_people = np.asarray(ref_people)
+    out: list[Match | None] = [None] * len(queries)
+    if len(refs) == 0 or len(queries) == 0:
+        return out
+    # A few spare neighbours, so that rejected people can be skipped without losing k votes.
+    kk = min(len(refs), k + 8)
+    for start in range(0, len(queries), CHUNK):
+        d = pairwise_sq_l2(queries[start : start + CHUNK], refs)
+        near = np.argpartition(d, kk - 1, axis=1)[:, :kk] if kk < len(refs) else np.tile(np.arange(len(refs)), (len(d), 1))
+        for row in range(len(d)):
+            i = start + row
+            order = near[row][np.argsort(d[row, near[row]], kind="stable")]
+            skip = rejected[i] if rejected else ()
+            votes: dict[int, list[float]] = {}
+            used = 0
+            for j in order:
+                person = int(ref_people[j])
+                if person in skip:
+                    continue
+                used += 1
+                if used > k:
+                    break
+                dist = float(d[row, j])
+                if dist < threshold:
+                    votes.setdefault(person, []).append(dist)
+            if not votes:
+                continue
+            total = sum(len(v) for v in votes.values())
+            person, dists = min(votes.items(), key=lambda kv: (-len(kv[1]), min(kv[1])))
+            share = len(dists) / total
+            if share < majority:
+                continue
+            best = min(dists)
+            out[i] = Match(person, share * (1.0 - 0.5 * best / threshold), best)
+    return out

@@ -1,0 +1,419 @@
+"""Scanning folders into the library: incremental, resumable, never stopped by a bad photo.
+
+    files -> (pool of processes) read, hash, decode, detect, align, embed -> store
+
+Each photo's result is committed in its own transaction as it arrives, so a crash or Ctrl-C keeps
+everything done so far and the next scan resumes where this one stopped. Unchanged files (same
+size and mtime, else the same content hash) are skipped; a moved or renamed photo (same hash,
+old path gone) keeps its faces and names; photos deleted from a scanned folder are removed at the
+end of a complete scan.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sqlite3
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .analyse import Analyser, PhotoResult, file_hash
+from .detection import DetectorSettings
+from .errors import PhotoFaceError, UserError
+from .store import Database
+from .store.records import encode_array
+
+PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".bmp", ".tif", ".tiff"})
+MATCH_IOU = 0.5  # a re-analysed photo's face keeps its id (and name) when its box overlaps this much
+
+
+@dataclass
+class ScanProgress:
+    done: int
+    total: int
+    faces: int
+    elapsed: float
+    path: str = ""
+    phase: str = "analysing"
+
+    @property
+    def eta(self) -> float | None:
+        if self.done == 0 or self.total == 0:
+            return None
+        return self.elapsed / self.done * (self.total - self.done)
+
+
+@dataclass
+class ScanSummary:
+    roots: list[str]
+    found: int = 0  # photo files under the roots
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    moved: int = 0
+    removed: int = 0
+    reembedded: int = 0  # faces given a new model's embedding
+    faces: int = 0  # faces found in the photos analysed now
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    interrupted: bool = False
+    seconds: float = 0.0
+    stage_seconds: dict = field(default_factory=dict)  # read, decode, detect, embed (all workers), store
+
+    def to_dict(self) -> dict:
+        d = dict(self.__dict__)
+        d["failed"] = [{"path": p, "error": e} for p, e in self.failed]
+        d["stage_seconds"] = {k: round(v, 3) for k, v in self.stage_seconds.items()}
+        d["seconds"] = round(self.seconds, 3)
+        return d
+
+
+def find_photos(roots: list[Path]) -> dict[str, os.stat_result]:
+    """Photo files under ``roots`` (recursively; hidden files and folders skipped)."""
+    found: dict[str, os.stat_result] = {}
+    for root in roots:
+        if root.is_file():
+            found[str(root)] = root.stat()
+            continue
+        for folder, dirs, files in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in sorted(files):
+                if name.startswith(".") or Path(name).suffix.lower() not in PHOTO_SUFFIXES:
+                    continue
+                path = os.path.join(folder, name)
+                try:
+                    st = os.stat(path)
+                except OSError:
+                    continue  # vanished while walking
+                found[path] = st
+    return found
+
+
+def resolve_roots(paths) -> list[Path]:
+    roots = []
+    for p in paths:
+        path = Path(p).expanduser()
+        if not path.exists():
+            raise UserError(f"{p}: no such file or folder")
+        roots.append(path.resolve())
+    return roots
+
+
+# -- worker side ----------------------------------------------------------------------------
+_analyser: Analyser | None = None
+
+
+def _init_worker(settings: DetectorSettings, model_dir) -> None:
+    global _analyser
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C
+    _analyser = Analyser(settings, model_dir)
+
+
+def _run_task(task):
+    kind, path, payload = task
+    if kind == "analyse":
+        return _analyser.analyse(path)
+    try:
+        return _analyser.reembed(path, payload)
+    except PhotoFaceError as exc:
+        return exc
+
+
+class Scanner:
+    """Scans folders into a library. ``cancel`` (a threading.Event) stops it cleanly."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: DetectorSettings,
+        model_version: str,
+        model_dir=None,
+        workers: int | None = None,
+        progress: Callable[[ScanProgress], None] | None = None,
+        cancel: threading.Event | None = None,
+    ):
+        self.db = db
+        self.workers = max(1, workers if workers is not None else min(os.cpu_count() or 1, 4))
+        # Each worker process runs its models on one thread: processes already use every core.
+        threads = 1 if self.workers > 1 else settings.num_threads
+        self.settings = DetectorSettings(**{**settings.__dict__, "num_threads": threads})
+        self.model_version = model_version
+        self.model_dir = model_dir
+        self.progress = progress
+        self.cancel = cancel or threading.Event()
+
+    # -- planning ---------------------------------------------------------------------------
+    def scan(self, paths) -> ScanSummary:
+        roots = resolve_roots(paths)
+        t0 = time.perf_counter()
+        summary = ScanSummary([str(r) for r in roots])
+        self._report(ScanProgress(0, 0, 0, 0.0, phase="finding photos"))
+        files = find_photos(roots)
+        summary.found = len(files)
+        known = self._known_under(roots)
+        todo: list[str] = []
+        for path, st in files.items():
+            row = known.get(path)
+            if row is None:
+                todo.append(path)
+            elif row["size"] == st.st_size and row["mtime_ns"] == st.st_mtime_ns:
+                summary.unchanged += 1
+            else:
+                todo.append(path)
+        missing = {p: row for p, row in known.items() if p not in files}
+        todo = self._detect_moves(todo, known, missing, summary)
+        try:
+            pending = set(todo)
+            stale = {p: rows for p, rows in self._stale_faces().items() if p not in pending}
+            self._run(todo, stale, known, summary, t0)
+        except KeyboardInterrupt:
+            summary.interrupted = True
+        if self.cancel.is_set():
+            summary.interrupted = True
+        if not summary.interrupted and missing:
+            with self.db.transaction() as c:
+                for row in missing.values():
+                    c.execute("DELETE FROM photos WHERE id = ?", (row["id"],))
+            summary.removed = len(missing)
+        summary.seconds = time.perf_counter() - t0
+        return summary
+
+    def _known_under(self, roots: list[Path]) -> dict[str, sqlite3.Row]:
+        known = {}
+        for root in roots:
+            r = str(root)
+            rows = self.db.query(
+                "SELECT id, path, size, mtime_ns, hash, status FROM photos "
+                "WHERE path = ? OR substr(path, 1, ?) = ?",
+                (r, len(r) + 1, r + os.sep),
+            )
+            known.update((row["path"], row) for row in rows)
+        return known
+
+    def _detect_moves(self, todo, known, missing, summary) -> list[str]:
+        """New paths whose content is a photo whose old path is gone: move it, keep its faces."""
+        new = [p for p in todo if p not in known]
+        if not new:
+            return todo
+        # Photos outside the scanned folders may have been moved in, too.
+        gone = dict(missing)
+        for row in self.db.query("SELECT id, path, hash FROM photos"):
+            if row["path"] not in gone and row["path"] not in known and not os.path.exists(row["path"]):
+                gone[row["path"]] = row
+        if not gone:
+            return todo
+        by_hash = {}
+        for row in gone.values():
+            by_hash.setdefault(row["hash"], []).append(row)
+        moved = set()
+        for i, path in enumerate(new):
+            if self.cancel.is_set():
+                break
+            self._report(ScanProgress(i, len(new), 0, 0.0, path, phase="looking for moved photos"))
+            try:
+                h = file_hash(path)
+            except OSError:
+                continue
+            rows = by_hash.get(h)
+            if not rows:
+                continue
+            row = rows.pop()
+            st = os.stat(path)
+            with self.db.transaction() as c:
+                c.execute(
+                    "UPDATE photos SET path = ?, size = ?, mtime_ns = ? WHERE id = ?",
+                    (path, st.st_size, st.st_mtime_ns, row["id"]),
+                )
+            missing.pop(row["path"], None)
+            moved.add(path)
+        summary.moved = len(moved)
+        return [p for p in todo if p not in moved]
+
+    def _stale_faces(self) -> dict[str, list[sqlite3.Row]]:
+        """Faces embedded by another model version, by photo path (re-embedded lazily)."""
+        rows = self.db.query(
+            "SELECT f.id, f.landmarks, p.path FROM faces f JOIN photos p ON p.id = f.photo_id "
+            "WHERE f.model_version IS NOT ? ORDER BY p.path",
+            (self.model_version,),
+        )
+        stale: dict[str, list] = {}
+        for row in rows:
+            stale.setdefault(row["path"], []).append(row)
+        return stale
+
+    # -- running ----------------------------------------------------------------------------
+    def _run(self, todo, stale, known, summary, t0) -> None:
+        tasks = [("analyse", p, None) for p in todo]
+        tasks += [
+            ("reembed", path, [np.frombuffer(r["landmarks"], np.float32).reshape(5, 2) for r in rows])
+            for path, rows in stale.items()
+        ]
+        total = len(tasks)
+        if not total:
+            return
+        done = 0
+
+        def handle(task, result):
+            nonlocal done
+            t = time.perf_counter()
+            if task[0] == "analyse":
+                self._store(result, known.get(task[1]), summary)
+                for k, v in result.seconds.items():
+                    summary.stage_seconds[k] = summary.stage_seconds.get(k, 0.0) + v
+            else:
+                self._store_reembedding(stale[task[1]], result, summary)
+            summary.stage_seconds["store"] = summary.stage_seconds.get("store", 0.0) + time.perf_counter() - t
+            done += 1
+            self._report(ScanProgress(done, total, summary.faces, time.perf_counter() - t0, task[1]))
+
+        self._report(ScanProgress(0, total, 0, time.perf_counter() - t0))
+        if self.workers == 1 or total <= 2:
+            _init_local(self.settings, self.model_dir)
+            for task in tasks:
+                if self.cancel.is_set():
+                    return
+                handle(task, _run_task(task))
+            return
+        self._run_pool(tasks, handle)
+
+    def _run_pool(self, tasks, handle) -> None:
+        queue = list(reversed(tasks))
+        crashes: dict[tuple, int] = {}
+        while queue and not self.cancel.is_set():
+            pool = ProcessPoolExecutor(
+                self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(self.settings, self.model_dir),
+            )
+            running = {}
+            try:
+                while (queue or running) and not self.cancel.is_set():
+                    while queue and len(running) < 2 * self.workers:
+                        task = queue.pop()
+                        running[pool.submit(_run_task, task)] = task
+                    finished, _ = wait(running, timeout=0.25, return_when=FIRST_COMPLETED)
+                    for fut in finished:
+                        task = running.pop(fut)
+                        handle(task, fut.result())
+            except BrokenProcessPool:
+                # A worker died (a native crash on some file): retry what was in flight once,
+                # then record a photo that crashed twice as failed.
+                for task in running.values():
+                    key = task[:2]
+                    crashes[key] = crashes.get(key, 0) + 1
+                    if crashes[key] >= 2:
+                        handle(task, PhotoResult(task[1], error="the photo crashed the face detector")
+                               if task[0] == "analyse" else PhotoFaceError("crashed"))
+                    else:
+                        queue.append(task)
+                continue
+            finally:
+                pool.shutdown(wait=False, cancel_futures=True)
+            break
+
+    # -- storing ----------------------------------------------------------------------------
+    def _store(self, result: PhotoResult, old: sqlite3.Row | None, summary: ScanSummary) -> None:
+        now = time.time()
+        path = result.path
+        with self.db.transaction() as c:
+            if result.error:
+                summary.failed.append((path, result.error))
+                # Keep the faces (and names) a photo had if it became unreadable: lose nothing.
+                c.execute(
+                    "INSERT INTO photos(path, size, mtime_ns, hash, status, error, scanned_at) "
+                    "VALUES (?, ?, ?, ?, 'error', ?, ?) ON CONFLICT(path) DO UPDATE SET "
+                    "size = excluded.size, mtime_ns = excluded.mtime_ns, status = 'error', "
+                    "error = excluded.error, scanned_at = excluded.scanned_at",
+                    (path, result.size, result.mtime_ns, result.hash, result.error, now),
+                )
+                return
+            if old is not None and old["hash"] == result.hash and old["status"] == "ok":
+                summary.unchanged += 1  # touched, not changed
+                c.execute(
+                    "UPDATE photos SET size = ?, mtime_ns = ?, scanned_at = ? WHERE id = ?",
+                    (result.size, result.mtime_ns, now, old["id"]),
+                )
+                return
+            if old is None:
+                summary.new += 1
+                photo_id = c.execute(
+                    "INSERT INTO photos(path, size, mtime_ns, hash, width, height, status, scanned_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, 'ok', ?)",
+                    (path, result.size, result.mtime_ns, result.hash, result.width, result.height, now),
+                ).lastrowid
+                old_faces = []
+            else:
+                summary.changed += 1
+                photo_id = old["id"]
+                c.execute(
+                    "UPDATE photos SET size = ?, mtime_ns = ?, hash = ?, width = ?, height = ?, "
+                    "status = 'ok', error = NULL, scanned_at = ? WHERE id = ?",
+                    (result.size, result.mtime_ns, result.hash, result.width, result.height, now, photo_id),
+                )
+                old_faces = c.execute("SELECT id, x, y, w, h FROM faces WHERE photo_id = ?", (photo_id,)).fetchall()
+            summary.faces += len(result.faces)
+            kept = set()
+            for face in result.faces:
+                values = (*face.box, encode_array(face.landmarks), face.score, encode_array(face.embedding), self.model_version)
+                match = _best_overlap(face.box, old_faces, kept)
+                if match is not None:
+                    # An edited photo: the face keeps its id, so its name and decisions stay.
+                    kept.add(match)
+                    c.execute(
+                        "UPDATE faces SET x = ?, y = ?, w = ?, h = ?, landmarks = ?, score = ?, "
+                        "embedding = ?, model_version = ? WHERE id = ?",
+                        (*values, match),
+                    )
+                else:
+                    c.execute(
+                        "INSERT INTO faces(photo_id, x, y, w, h, landmarks, score, embedding, model_version) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (photo_id, *values),
+                    )
+            for row in old_faces:
+                if row["id"] not in kept:
+                    c.execute("DELETE FROM faces WHERE id = ?", (row["id"],))
+
+    def _store_reembedding(self, rows, result, summary: ScanSummary) -> None:
+        if isinstance(result, Exception):
+            return  # unreadable now: the faces keep their old embedding until the photo returns
+        with self.db.transaction() as c:
+            for row, emb in zip(rows, result):
+                c.execute(
+                    "UPDATE faces SET embedding = ?, model_version = ? WHERE id = ?",
+                    (encode_array(emb), self.model_version, row["id"]),
+                )
+        summary.reembedded += len(rows)
+
+    def _report(self, progress: ScanProgress) -> None:
+        if self.progress:
+            self.progress(progress)
+
+
+def _init_local(settings, model_dir) -> None:
+    global _analyser
+    if _analyser is None or _analyser.settings != settings:
+        _analyser = Analyser(settings, model_dir)
+
+
+def _best_overlap(box, old_faces, taken) -> int | None:
+    best, best_iou = None, MATCH_IOU
+    x, y, w, h = box
+    for row in old_faces:
+        if row["id"] in taken:
+            continue
+        ix = max(0.0, min(x + w, row["x"] + row["w"]) - max(x, row["x"]))
+        iy = max(0.0, min(y + h, row["y"] + row["h"]) - max(y, row["y"]))
+        inter = ix * iy
+        iou = inter / (w * h + row["w"] * row["h"] - inter + 1e-9)
+        if iou >= best_iou:
+            best, best_iou = row["id"], iou
+    return best

@@ -1,0 +1,73 @@
+"""Find this person (by name, face or example photo) and verify two photos."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .grouping import load_embeddings
+from .recognise import CHUNK, pairwise_sq_l2
+from .store import Database
+
+
+@dataclass
+class Hit:
+    photo_id: int
+    path: str
+    face_id: int
+    box: tuple[float, float, float, float]
+    distance: float  # squared L2 to the nearest example face
+    person: str | None
+
+    def to_dict(self) -> dict:
+        return {
+            "photo_id": self.photo_id, "path": self.path, "face_id": self.face_id,
+            "box": [round(v, 1) for v in self.box], "distance": round(self.distance, 4),
+            "person": self.person,
+        }
+
+
+def rank_photos(
+    db: Database, model_version: str, examples: np.ndarray, max_distance: float,
+    limit: int | None = None, exclude_faces=(),
+) -> list[Hit]:
+    """Photos with a face near any of ``examples``, nearest first (one hit per photo)."""
+    faces = load_embeddings(db, model_version)
+    if not len(faces.ids) or not len(examples):
+        return []
+    examples = np.asarray(examples, np.float32)
+    best = np.empty(len(faces.ids), np.float32)
+    for start in range(0, len(faces.ids), CHUNK):
+        best[start : start + CHUNK] = pairwise_sq_l2(faces.embeddings[start : start + CHUNK], examples).min(axis=1)
+    skip = set(int(f) for f in exclude_faces)
+    order = np.argsort(best, kind="stable")
+    hits, seen = [], set()
+    info = {}
+    for i in order:
+        if best[i] > max_distance:
+            break
+        fid = int(faces.ids[i])
+        if fid in skip:
+            continue
+        if fid not in info:
+            info.update(_face_info(db, [int(f) for f in faces.ids[order[len(hits): len(hits) + 256]]] + [fid]))
+        row = info[fid]
+        if row["photo_id"] in seen:
+            continue
+        seen.add(row["photo_id"])
+        hits.append(Hit(row["photo_id"], row["path"], fid, (row["x"], row["y"], row["w"], row["h"]), float(best[i]), row["name"]))
+        if limit and len(hits) >= limit:
+            break
+    return hits
+
+
+def _face_info(db: Database, face_ids) -> dict:
+    marks = ",".join("?" * len(face_ids))
+    rows = db.query(
+        "SELECT f.id, f.photo_id, f.x, f.y, f.w, f.h, p.path, pe.name FROM faces f "
+        "JOIN photos p ON p.id = f.photo_id LEFT JOIN assignments a ON a.face_id = f.id "
+        f"LEFT JOIN people pe ON pe.id = a.person_id WHERE f.id IN ({marks})",
+        face_ids,
+    )
+    return {r["id"]: r for r in rows}

@@ -1,0 +1,118 @@
+"""The library's schema, as an ordered list of migrations (``PRAGMA user_version`` counts them).
+
+A migration is appended, never edited: a library written by version N of the app is brought up
+to date by running migrations N+1.. in one transaction. A library newer than the app is refused
+(see ``Database``), so an old app never misreads data it does not understand.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+MIGRATIONS: list[str] = [
+    # 1: photos, faces, people, assignments, rejections, the undo journal, settings.
+    """
+    CREATE TABLE photos (
+        id          INTEGER PRIMARY KEY,
+        path        TEXT NOT NULL UNIQUE,
+        size        INTEGER NOT NULL,
+        mtime_ns    INTEGER NOT NULL,
+        hash        TEXT,
+        width       INTEGER,
+        height      INTEGER,
+        status      TEXT NOT NULL CHECK (status IN ('ok', 'error')),
+        error       TEXT,
+        scanned_at  REAL NOT NULL
+    );
+    CREATE INDEX photos_hash ON photos(hash);
+
+    CREATE TABLE people (
+        id             INTEGER PRIMARY KEY,
+        name           TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        hidden         INTEGER NOT NULL DEFAULT 0,
+        cover_face_id  INTEGER REFERENCES faces(id) ON DELETE SET NULL,
+        created_at     REAL NOT NULL
+    );
+
+    CREATE TABLE faces (
+        id             INTEGER PRIMARY KEY,
+        photo_id       INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+        x REAL NOT NULL, y REAL NOT NULL, w REAL NOT NULL, h REAL NOT NULL,
+        landmarks      BLOB NOT NULL,          -- 5 x 2 float32, original photo pixels
+        score          REAL NOT NULL,
+        embedding      BLOB,                   -- float32, unit length
+        model_version  TEXT,
+        ignored        INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX faces_photo ON faces(photo_id);
+
+    -- Who a face is: a person (suggested by recognition or confirmed by the user) or an
+    -- unnamed group (automatic). A face without a row is waiting to be grouped.
+    CREATE TABLE assignments (
+        face_id     INTEGER PRIMARY KEY REFERENCES faces(id) ON DELETE CASCADE,
+        person_id   INTEGER REFERENCES people(id) ON DELETE CASCADE,
+        group_id    INTEGER,
+        state       TEXT NOT NULL CHECK (state IN ('auto', 'suggested', 'confirmed')),
+        confidence  REAL,
+        CHECK ((person_id IS NULL) != (group_id IS NULL)),
+        CHECK ((state = 'auto') = (group_id IS NOT NULL))
+    );
+    CREATE INDEX assignments_person ON assignments(person_id);
+    CREATE INDEX assignments_group ON assignments(group_id);
+
+    -- "This face is not X": never suggested to X again.
+    CREATE TABLE rejections (
+        face_id     INTEGER NOT NULL REFERENCES faces(id) ON DELETE CASCADE,
+        person_id   INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+        created_at  REAL NOT NULL,
+        PRIMARY KEY (face_id, person_id)
+    );
+
+    -- User decisions with what they changed, so that each can be undone.
+    CREATE TABLE journal (
+        id          INTEGER PRIMARY KEY,
+        action      TEXT NOT NULL,
+        summary     TEXT NOT NULL,
+        before      TEXT NOT NULL,             -- JSON before-image of the rows it changed
+        created_at  REAL NOT NULL
+    );
+
+    CREATE TABLE settings (
+        key    TEXT PRIMARY KEY,
+        value  TEXT NOT NULL
+    );
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the schema up to ``SCHEMA_VERSION``; returns the version found before."""
+    found = conn.execute("PRAGMA user_version").fetchone()[0]
+    if found >= SCHEMA_VERSION:
+        return found
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        # Another process may have migrated while this one waited for the write lock.
+        found = conn.execute("PRAGMA user_version").fetchone()[0]
+        for version in range(found + 1, SCHEMA_VERSION + 1):
+            for statement in _statements(MIGRATIONS[version - 1]):
+                conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return found
+
+
+def _statements(script: str) -> list[str]:
+    # executescript() would commit the open transaction; split and run statements one by one.
+    parts, buf = [], []
+    for line in script.splitlines():
+        buf.append(line)
+        if sqlite3.complete_statement("\n".join(buf)):
+            parts.append("\n".join(buf).strip())
+            buf = []
+    return [p for p in parts if p]

@@ -1,0 +1,56 @@
+"""Small libraries built from synthetic embeddings: fast, exact tests of people and groups."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from photoface.library import Library
+from photoface.store.records import encode_array
+
+
+def unit(v) -> np.ndarray:
+    v = np.asarray(v, np.float32)
+    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+def identities(n_people: int, per_person, dim: int = 128, spread: float = 0.06, seed: int = 0):
+    """Embeddings of ``n_people`` well-separated people: same person ~0.25 apart (squared L2),
+    different people ~2 apart; ``per_person`` is an int or a list of counts."""
+    rng = np.random.default_rng(seed)
+    counts = per_person if isinstance(per_person, (list, tuple)) else [per_person] * n_people
+    centres = unit(rng.normal(size=(n_people, dim)))
+    embs, labels = [], []
+    for p, n in enumerate(counts):
+        embs.append(unit(centres[p] + spread * rng.normal(size=(n, dim))))
+        labels += [p] * n
+    return np.concatenate(embs), np.array(labels)
+
+
+def add_faces(lib: Library, embeddings, prefix: str = "/photos/img") -> list[int]:
+    """One photo per face (paths need not exist for grouping and corrections)."""
+    ids = []
+    with lib.db.transaction() as c:
+        start = c.execute("SELECT COUNT(*) FROM photos").fetchone()[0]
+        for i, e in enumerate(embeddings):
+            pid = c.execute(
+                "INSERT INTO photos(path, size, mtime_ns, hash, width, height, status, scanned_at) "
+                "VALUES (?, 1, 1, ?, 100, 100, 'ok', ?)",
+                (f"{prefix}{start + i:05d}.jpg", f"h{start + i}", time.time()),
+            ).lastrowid
+            marks = np.array([[30, 40], [70, 40], [50, 55], [35, 75], [65, 75]], np.float32)
+            ids.append(c.execute(
+                "INSERT INTO faces(photo_id, x, y, w, h, landmarks, score, embedding, model_version) "
+                "VALUES (?, 10, 10, 80, 80, ?, 0.99, ?, ?)",
+                (pid, encode_array(marks), encode_array(e), lib.card.version),
+            ).lastrowid)
+    return ids
+
+
+def assignment(lib: Library, face_id: int):
+    row = lib.db.query(
+        "SELECT a.person_id, pe.name, a.group_id, a.state FROM assignments a "
+        "LEFT JOIN people pe ON pe.id = a.person_id WHERE a.face_id = ?", (face_id,)
+    )
+    return dict(row[0]) if row else None

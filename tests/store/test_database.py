@@ -1,0 +1,59 @@
+"""The library file: created, migrated, refused when it is not ours or is newer."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from photoface.errors import LibraryError
+from photoface.store import SCHEMA_VERSION, Database
+
+
+def test_new_library_has_current_schema_and_wal(tmp_path):
+    db = Database(tmp_path / "sub" / "lib.sqlite3")
+    assert db.scalar("PRAGMA user_version") == SCHEMA_VERSION
+    assert db.scalar("PRAGMA journal_mode") == "wal"
+    tables = {r[0] for r in db.query("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"photos", "faces", "people", "assignments", "rejections", "journal", "settings"} <= tables
+
+
+def test_failed_transaction_changes_nothing(tmp_path):
+    db = Database(tmp_path / "lib.sqlite3")
+    with pytest.raises(RuntimeError):
+        with db.transaction() as c:
+            c.execute("INSERT INTO people(name, created_at) VALUES ('Ann', 0)")
+            raise RuntimeError("crash in the middle")
+    assert db.scalar("SELECT COUNT(*) FROM people") == 0
+
+
+def test_names_are_unique_ignoring_case(tmp_path):
+    db = Database(tmp_path / "lib.sqlite3")
+    db.execute("INSERT INTO people(name, created_at) VALUES ('Ann', 0)")
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("INSERT INTO people(name, created_at) VALUES ('ann', 0)")
+
+
+def test_newer_library_is_refused_with_a_clear_message(tmp_path):
+    path = tmp_path / "lib.sqlite3"
+    Database(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(LibraryError, match="newer PhotoFace"):
+        Database(path)
+
+
+def test_a_file_that_is_not_a_library_is_refused(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("my shopping list\n" * 10)
+    with pytest.raises(LibraryError, match="not a PhotoFace library"):
+        Database(path)
+    assert path.read_text().startswith("my shopping list")  # untouched
+
+
+def test_settings_persist(tmp_path):
+    db = Database(tmp_path / "lib.sqlite3")
+    db.set_setting("min_face_size", 40)
+    db.close()
+    assert Database(tmp_path / "lib.sqlite3").get_setting("min_face_size") == "40"

@@ -1,0 +1,112 @@
+"""The library commands end to end, as a user types them: JSON everywhere, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import cv2
+import pytest
+
+from photoface.cli import main
+
+
+@pytest.fixture
+def photos(tmp_path, astronaut):
+    root = tmp_path / "photos"
+    root.mkdir()
+    bgr = cv2.cvtColor(astronaut, cv2.COLOR_RGB2BGR)
+    cv2.imwrite(str(root / "a.jpg"), bgr)
+    cv2.imwrite(str(root / "b.png"), cv2.flip(bgr, 1))
+    (root / "bad.jpg").write_bytes(b"garbage")
+    return root
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_scan_name_find_verify_export(tmp_path, photos, capsys):
+    lib = tmp_path / "lib.sqlite3"
+    code, out, err = run(capsys, "scan", "--library", lib, "--json", "--workers", "1", photos)
+    assert code == 0
+    summary = json.loads(out)
+    assert summary["new"] == 2 and summary["faces"] == 2
+    assert summary["failed"][0]["path"].endswith("bad.jpg")
+
+    code, out, _ = run(capsys, "people", "--library", lib, "--json")
+    (group,) = json.loads(out)
+    assert group["id"].startswith("g") and group["faces"] == 2
+
+    assert run(capsys, "name", "--library", lib, group["id"], "Eileen Collins")[0] == 0
+    code, out, _ = run(capsys, "faces", "--library", lib, "--json")
+    faces = json.loads(out)
+    assert {f["person"] for f in faces} == {"Eileen Collins"}
+    assert {"id", "path", "box", "landmarks", "score", "group", "state"} <= set(faces[0])
+
+    code, out, _ = run(capsys, "find", "--library", lib, "--person", "Eileen Collins", "--json")
+    hits = json.loads(out)
+    assert len(hits) == 2 and hits[0]["distance"] <= hits[1]["distance"]
+    code, out, _ = run(capsys, "find", "--library", lib, "--photo", photos / "a.jpg", "--json")
+    assert json.loads(out)[0]["path"].endswith("a.jpg")
+
+    code, out, _ = run(capsys, "verify", "--library", lib, photos / "a.jpg", photos / "b.png", "--json")
+    assert json.loads(out)["same_person"] is True
+
+    code, out, _ = run(capsys, "export", "--library", lib)
+    data = json.loads(out)
+    assert data["people"][0]["name"] == "Eileen Collins" and len(data["faces"]) == 2
+    assert data["decisions"][0]["action"] == "name"
+
+    code, out, _ = run(capsys, "reject", "--library", lib, faces[0]["id"])
+    assert code == 0
+    code, out, _ = run(capsys, "undo", "--library", lib)
+    assert code == 0 and "rejected" in out
+
+
+def test_embed_prints_boxes_landmarks_and_unit_embeddings(photos, tmp_path, capsys):
+    code, out, _ = run(capsys, "embed", "--library", tmp_path / "l.sqlite3", "--json", photos / "a.jpg")
+    (item,) = json.loads(out)
+    face = item["faces"][0]
+    assert len(face["landmarks"]) == 5 and len(face["box"]) == 4
+    assert abs(sum(v * v for v in face["embedding"]) - 1) < 1e-3
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["name", "g42", "Ann"], "no group g42"),
+        (["merge", "Ann", "Bob"], "no person or group 'Ann'"),
+        (["reject", "f77"], "no face f77"),
+        (["find", "--person", "p9"], "no person p9"),
+        (["verify", "/nope/a.jpg", "/nope/b.jpg"], "no such file"),
+        (["scan", "/nope/folder"], "no such file or folder"),
+        (["undo"], "nothing to undo"),
+    ],
+)
+def test_user_errors_are_one_line_without_traceback(tmp_path, argv, message):
+    proc = subprocess.run(
+        [sys.executable, "-m", "photoface", *argv, "--library", str(tmp_path / "lib.sqlite3")],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_unreadable_and_newer_libraries_are_refused(tmp_path):
+    import sqlite3
+
+    bad = tmp_path / "bad.sqlite3"
+    bad.write_text("hello")
+    newer = tmp_path / "newer.sqlite3"
+    conn = sqlite3.connect(newer)
+    conn.execute("PRAGMA user_version = 999")
+    conn.close()
+    for path, message in [(bad, "not a PhotoFace library"), (newer, "newer PhotoFace")]:
+        proc = subprocess.run([sys.executable, "-m", "photoface", "people", "--library", str(path)],
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 1 and message in proc.stderr and "Traceback" not in proc.stderr

@@ -1,0 +1,164 @@
+"""People and groups: user decisions are constraints that regrouping never overrides."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from photoface.errors import UserError
+from photoface.library import Library
+
+from .library_fixtures import add_faces, assignment, identities
+
+
+@pytest.fixture
+def lib(tmp_path):
+    lib = Library.open(tmp_path / "lib.sqlite3")
+    yield lib
+    lib.close()
+
+
+@pytest.fixture
+def three_people(lib):
+    embs, labels = identities(3, [6, 5, 4])
+    ids = add_faces(lib, embs)
+    lib.refresh()
+    return np.array(ids), labels
+
+
+def groups(lib):
+    return [p for p in lib.list_people() if p.kind == "group"]
+
+
+def test_faces_of_each_person_form_one_group(lib, three_people):
+    ids, labels = three_people
+    gs = groups(lib)
+    assert [g.faces for g in gs] == [6, 5, 4]  # biggest first
+    for person in range(3):
+        assert len({assignment(lib, int(f))["group_id"] for f in ids[labels == person]}) == 1
+
+
+def test_naming_a_group_confirms_its_faces_and_survives_regrouping(lib, three_people):
+    ids, labels = three_people
+    g = assignment(lib, int(ids[0]))["group_id"]
+    lib.people.name(f"g{g}", "Ann")
+    lib.refresh()
+    lib.refresh()
+    for f in ids[labels == 0]:
+        a = assignment(lib, int(f))
+        assert (a["name"], a["state"]) == ("Ann", "confirmed")
+    assert [p.name for p in lib.list_people() if p.kind == "person"] == ["Ann"]
+
+
+def test_new_faces_of_a_named_person_are_suggested_with_the_name(lib, three_people):
+    ids, labels = three_people
+    lib.people.name(f"g{assignment(lib, int(ids[0]))['group_id']}", "Ann")
+    more, more_labels = identities(3, [2, 0, 0], seed=0)  # same centres (same seed)
+    new = add_faces(lib, more[:2], prefix="/later/img")
+    lib.refresh()
+    for f in new:
+        a = assignment(lib, f)
+        assert (a["name"], a["state"]) == ("Ann", "suggested")
+    # A stranger is not given a name.
+    stranger = add_faces(lib, identities(1, 1, seed=99)[0], prefix="/later/x")[0]
+    lib.refresh()
+    assert assignment(lib, stranger)["name"] is None
+
+
+def test_rejected_face_is_never_suggested_to_that_person_again(lib, three_people):
+    ids, labels = three_people
+    ann = lib.people.name(f"g{assignment(lib, int(ids[0]))['group_id']}", "Ann")
+    new = add_faces(lib, identities(3, [1, 0, 0], seed=0)[0], prefix="/later/img")[0]
+    lib.refresh()
+    assert assignment(lib, new)["name"] == "Ann"
+    lib.people.reject([new])
+    assert assignment(lib, new)["name"] is None
+    lib.refresh()
+    lib.refresh()
+    assert assignment(lib, new)["name"] is None
+    assert lib.db.scalar("SELECT COUNT(*) FROM rejections WHERE face_id = ? AND person_id = ?", (new, ann.id)) == 1
+
+
+def test_rename_to_an_existing_name_merges_and_merged_people_stay_merged(lib, three_people):
+    ids, labels = three_people
+    g0 = assignment(lib, int(ids[labels == 0][0]))["group_id"]
+    g1 = assignment(lib, int(ids[labels == 1][0]))["group_id"]
+    ann = lib.people.name(f"g{g0}", "Ann")
+    bob = lib.people.name(f"g{g1}", "Bob")
+    lib.people.name(bob, "ann")  # an existing name, other case
+    lib.refresh()
+    people = [p for p in lib.list_people() if p.kind == "person"]
+    assert [(p.name, p.faces) for p in people] == [("Ann", 11)]
+    assert people[0].id == ann.id
+
+
+def test_merge_groups_and_split_faces_out(lib, three_people):
+    ids, labels = three_people
+    g0 = assignment(lib, int(ids[labels == 0][0]))["group_id"]
+    g1 = assignment(lib, int(ids[labels == 1][0]))["group_id"]
+    merged = lib.people.merge([f"g{g0}", f"g{g1}"])
+    assert merged.kind == "group" and sum(g.faces for g in groups(lib) if g.id == merged.id) == 11
+    ann = lib.people.name(merged, "Ann")
+    bob_faces = [int(f) for f in ids[labels == 1]]
+    lib.people.move(bob_faces, new_name="Bob")
+    lib.refresh()
+    names = {p.name: p.faces for p in lib.list_people() if p.kind == "person"}
+    assert names == {"Ann": 6, "Bob": 5}
+    assert ann.kind == "person"
+
+
+def test_undo_restores_each_decision_in_reverse_order(lib, three_people):
+    ids, labels = three_people
+    g0 = assignment(lib, int(ids[0]))["group_id"]
+    before = [assignment(lib, int(f)) for f in ids]
+    ann = lib.people.name(f"g{g0}", "Ann")
+    lib.people.name(ann, "Annie")
+    lib.people.reject([int(ids[0])])
+    assert lib.people.undo() == "rejected 1 faces"
+    assert assignment(lib, int(ids[0]))["name"] == "Annie"
+    assert lib.people.undo() == "renamed Ann to Annie"
+    assert [p.name for p in lib.list_people() if p.kind == "person"] == ["Ann"]
+    lib.people.undo()
+    assert lib.list_people(include_groups=False) == []
+    assert [assignment(lib, int(f)) for f in ids] == before
+    with pytest.raises(UserError, match="nothing to undo"):
+        lib.people.undo()
+
+
+def test_confirm_ignore_hide_and_cover(lib, three_people):
+    ids, labels = three_people
+    ann = lib.people.name(f"g{assignment(lib, int(ids[0]))['group_id']}", "Ann")
+    new = add_faces(lib, identities(3, [2, 0, 0], seed=0)[0], prefix="/later/img")
+    lib.refresh()
+    assert lib.people.confirm(person="Ann") == 2
+    assert all(assignment(lib, f)["state"] == "confirmed" for f in new)
+    lib.people.ignore([new[0]])
+    assert assignment(lib, new[0]) is None
+    lib.refresh()
+    assert assignment(lib, new[0]) is None  # ignored faces stay out of groups
+    lib.people.set_cover("Ann", new[1])
+    assert [p.cover_face_id for p in lib.list_people() if p.kind == "person"] == [new[1]]
+    lib.people.hide("Ann")
+    assert lib.list_people(include_groups=False) == []
+    assert [p.name for p in lib.list_people(include_hidden=True, include_groups=False)] == ["Ann"]
+
+
+def test_find_a_person_ranks_their_photos_first(lib, three_people):
+    ids, labels = three_people
+    lib.people.name(f"g{assignment(lib, int(ids[labels == 2][0]))['group_id']}", "Cy")
+    hits = lib.find_person("Cy")
+    assert {h.face_id for h in hits} == {int(f) for f in ids[labels == 2]}
+    assert [h.distance for h in hits] == sorted(h.distance for h in hits)
+    hits = lib.find_face(int(ids[0]))
+    assert hits[0].face_id == int(ids[0]) and hits[0].distance < 1e-5
+
+
+def test_unknown_people_groups_and_faces_get_clear_errors(lib, three_people):
+    with pytest.raises(UserError, match="no person 'Zed'|no person or group 'Zed'"):
+        lib.people.resolve("Zed")
+    with pytest.raises(UserError, match="no group g999"):
+        lib.people.resolve("g999")
+    with pytest.raises(UserError, match="no face f999999"):
+        lib.people.reject([999999])
+    with pytest.raises(UserError, match="empty"):
+        lib.people.name("g1", "   ")

@@ -1,0 +1,172 @@
+"""Scanning: incremental, moves keep names, bad files are reported, crashes lose nothing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from photoface.library import Library
+
+
+def write_photo(path, rgb, quality=92):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    params = [cv2.IMWRITE_JPEG_QUALITY, quality] if path.suffix == ".jpg" else []
+    assert cv2.imwrite(str(path), bgr, params)
+    return path
+
+
+@pytest.fixture
+def album(tmp_path, astronaut):
+    root = tmp_path / "album"
+    for i, ext in enumerate([".jpg", ".png", ".webp", ".bmp", ".tiff"]):
+        write_photo(root / f"astro{i}{ext}", astronaut)
+    write_photo(root / "sub" / "deeper" / "astro_small.jpg", cv2.resize(astronaut, (256, 256)))
+    (root / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not really a JPEG")
+    (root / "notes.txt").write_text("not a photo")
+    (root / ".hidden").mkdir()
+    write_photo(root / ".hidden" / "thumb.jpg", astronaut)
+    return root
+
+
+@pytest.fixture
+def lib(tmp_path):
+    lib = Library.open(tmp_path / "lib.sqlite3")
+    yield lib
+    lib.close()
+
+
+def test_scan_finds_faces_in_every_format_and_reports_bad_files(lib, album):
+    s = lib.scan([album], workers=2)
+    assert s.found == 7 and s.new == 6 and not s.interrupted
+    assert [os.path.basename(p) for p, _ in s.failed] == ["broken.jpg"]
+    assert lib.stats()["photos"] == 6 and lib.stats()["faces"] == 6
+    assert lib.photo_errors()[0]["path"].endswith("broken.jpg")
+    # All six are the same face: one group.
+    assert [p.faces for p in lib.list_people()] == [6]
+
+
+def test_rescan_skips_unchanged_files(lib, album):
+    lib.scan([album], workers=1)
+    s = lib.scan([album], workers=1)
+    assert (s.new, s.changed, s.unchanged, s.faces) == (0, 0, 7, 0)
+
+
+def test_moved_and_renamed_photos_keep_their_faces_and_names(lib, album, tmp_path):
+    lib.scan([album], workers=1)
+    group = lib.list_people()[0]
+    lib.people.name(group.ref, "Eileen")
+    face_ids = {f["id"] for f in lib.list_faces()}
+    # Rename one file, move another to a new folder outside the album, then scan both.
+    os.rename(album / "astro0.jpg", album / "renamed.jpg")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.move(str(album / "astro1.png"), elsewhere / "moved.png")
+    s = lib.scan([album, elsewhere], workers=1)
+    assert s.moved == 2 and s.new == 0 and s.removed == 0
+    assert {f["id"] for f in lib.list_faces()} == face_ids
+    assert {f["person"] for f in lib.list_faces()} == {"Eileen"}
+    assert any(f["path"].endswith("moved.png") for f in lib.list_faces())
+
+
+def test_deleted_photos_lose_their_faces_but_names_stay(lib, album):
+    lib.scan([album], workers=1)
+    lib.people.name(lib.list_people()[0].ref, "Eileen")
+    for p in album.rglob("astro*"):
+        p.unlink()
+    s = lib.scan([album], workers=1)
+    assert s.removed == 6 and lib.stats()["faces"] == 0
+    assert [p.name for p in lib.list_people()] == ["Eileen"]
+
+
+def test_an_edited_photo_keeps_its_face_and_name(lib, album, astronaut):
+    lib.scan([album], workers=1)
+    lib.people.name(lib.list_people()[0].ref, "Eileen")
+    target = album / "astro0.jpg"
+    before = [f for f in lib.list_faces() if f["path"] == str(target)][0]
+    brighter = np.clip(astronaut.astype(int) + 12, 0, 255).astype(np.uint8)
+    write_photo(target, brighter)
+    s = lib.scan([album], workers=1)
+    assert s.changed == 1
+    after = [f for f in lib.list_faces() if f["path"] == str(target)][0]
+    assert after["id"] == before["id"] and after["person"] == "Eileen"
+
+
+def test_scanning_a_missing_folder_is_a_clear_error(lib, tmp_path):
+    from photoface.errors import UserError
+
+    with pytest.raises(UserError, match="no such file or folder"):
+        lib.scan([tmp_path / "nope"])
+
+
+def _many_photos(root, astronaut, n):
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        img = np.clip(astronaut.astype(int) + rng.integers(-20, 20), 0, 255).astype(np.uint8)
+        write_photo(root / f"p{i:03d}.jpg", img)
+
+
+def _scan_cmd(lib_path, root):
+    return [sys.executable, "-m", "photoface", "scan", "--library", str(lib_path), "--workers", "2", str(root)]
+
+
+def test_kill_9_mid_scan_then_rescan_leaves_no_duplicates_and_keeps_names(tmp_path, astronaut):
+    root = tmp_path / "photos"
+    _many_photos(root, astronaut, 6)
+    lib_path = tmp_path / "lib.sqlite3"
+    subprocess.run(_scan_cmd(lib_path, root), check=True, capture_output=True, timeout=300)
+    lib = Library.open(lib_path)
+    lib.people.name(lib.list_people()[0].ref, "Eileen")
+    lib.close()
+    _many_photos(root / "more", astronaut, 40)
+    proc = subprocess.Popen(_scan_cmd(lib_path, root), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    lib = Library.open(lib_path)
+    while time.time() < deadline and lib.stats()["photos"] < 12:  # killed part-way through
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = lib.stats()["photos"]
+    assert 6 < done < 46, "the kill should land mid-scan"
+    lib.close()
+    subprocess.run(_scan_cmd(lib_path, root), check=True, capture_output=True, timeout=300)
+    lib = Library.open(lib_path)
+    assert lib.db.scalar("SELECT COUNT(*) FROM photos") == 46
+    assert lib.db.scalar("SELECT COUNT(DISTINCT path) FROM photos") == 46
+    assert lib.db.scalar("SELECT COUNT(*) FROM faces") == 46
+    assert lib.db.scalar("PRAGMA integrity_check") == "ok"
+    assert [p.name for p in lib.list_people(include_groups=False)] == ["Eileen"]
+    assert lib.list_people(include_groups=False)[0].confirmed == 6
+
+
+def test_ctrl_c_keeps_what_was_scanned(tmp_path, astronaut):
+    root = tmp_path / "photos"
+    _many_photos(root, astronaut, 40)
+    lib_path = tmp_path / "lib.sqlite3"
+    proc = subprocess.Popen(_scan_cmd(lib_path, root), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if lib_path.exists():
+            lib = Library.open(lib_path)
+            n = lib.stats()["photos"]
+            lib.close()
+            if n >= 3:
+                break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    lib = Library.open(lib_path)
+    kept = lib.stats()["photos"]
+    assert kept >= 3
+    s = lib.scan([root], workers=1)
+    assert s.unchanged >= kept and lib.stats()["photos"] == 40
