@@ -113,7 +113,15 @@ _analyser: Analyser | None = None
 def _init_worker(settings: DetectorSettings, model_dir) -> None:
     global _analyser
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     _analyser = Analyser(settings, model_dir)
+
+
+def _exit_with_parent(parent: int) -> None:
+    # A killed scan (kill -9, a crashed GUI) must not leave its workers running.
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
 
 
 def _run_task(task):

@@ -118,6 +118,15 @@ def _scan_cmd(lib_path, root):
     return [sys.executable, "-m", "photoface", "scan", "--library", str(lib_path), "--workers", "2", str(root)]
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(c) for c in f.read().split()]
+    except OSError:
+        return []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_kill_9_mid_scan_then_rescan_leaves_no_duplicates_and_keeps_names(tmp_path, astronaut):
     root = tmp_path / "photos"
     _many_photos(root, astronaut, 6)
@@ -132,8 +141,13 @@ def test_kill_9_mid_scan_then_rescan_leaves_no_duplicates_and_keeps_names(tmp_pa
     lib = Library.open(lib_path)
     while time.time() < deadline and lib.stats()["photos"] < 12:  # killed part-way through
         time.sleep(0.05)
+    workers = _children(proc.pid)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    gone_by = time.time() + 5
+    while time.time() < gone_by and any(os.path.exists(f"/proc/{w}") for w in workers):
+        time.sleep(0.1)
+    assert workers and not any(os.path.exists(f"/proc/{w}") for w in workers), "workers outlived the scan"
     done = lib.stats()["photos"]
     assert 6 < done < 46, "the kill should land mid-scan"
     lib.close()
