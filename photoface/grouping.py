@@ -13,11 +13,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import metric as learned
 from .recognise import recognise
 from .store import Database
 from .store.records import decode_array
 
 NEXT_GROUP_KEY = "next_group_id"
+METRIC_KEY = "learned_metric"
+PERSONALISE_KEY = "personalise"  # "1": learn a metric on confirmed faces (default), "0": plain distances
 
 
 @dataclass
@@ -61,9 +64,35 @@ def suggest(db: Database, model_version: str, threshold: float, where: str, para
         return candidates, {}
     matches = recognise(
         candidates.embeddings, refs.embeddings, ref_people, threshold, k=k,
-        rejected=rejections_for(db, candidates.ids),
+        rejected=rejections_for(db, candidates.ids), metric=current_metric(db),
     )
     return candidates, {int(i): m for i, m in zip(candidates.ids, matches) if m is not None}
+
+
+def current_metric(db: Database) -> np.ndarray | None:
+    """The learned metric, if personalisation is on and one has been learned."""
+    if db.get_setting(PERSONALISE_KEY, "1") != "1":
+        return None
+    cached = learned.from_text(db.get_setting(METRIC_KEY))
+    return cached[0] if cached else None
+
+
+def update_metric(db: Database, model_version: str) -> bool:
+    """Learn the metric again if the confirmed faces changed; True if one is in use."""
+    if db.get_setting(PERSONALISE_KEY, "1") != "1":
+        return False
+    refs, people = references(db, model_version)
+    sig = learned.signature(refs.ids, people)
+    cached = learned.from_text(db.get_setting(METRIC_KEY))
+    if cached and cached[1] == sig:
+        return True
+    matrix = learned.learn(refs.embeddings, people) if len(refs.ids) else None
+    with db.transaction() as c:
+        if matrix is None:
+            c.execute("DELETE FROM settings WHERE key = ?", (METRIC_KEY,))
+        else:
+            c.execute("INSERT OR REPLACE INTO settings(key, value) VALUES (?, ?)", (METRIC_KEY, learned.to_text(matrix, sig)))
+    return matrix is not None
 
 
 def write_suggestions(conn, matches: dict) -> None:
@@ -80,10 +109,12 @@ def refresh(db: Database, model_version: str, threshold: float, progress=None) -
     from .cluster import cluster_faces
 
     say = progress or (lambda msg: None)
+    say("learning from confirmed faces")
+    personalised = update_metric(db, model_version)
     say("recognising faces")
     candidates, matches = suggest(db, model_version, threshold, "1")
     if not len(candidates.ids):
-        return {"suggested": 0, "groups": 0}
+        return {"suggested": 0, "groups": 0, "personalised": personalised}
     rest = np.array([i not in matches for i in candidates.ids.tolist()], bool)
     ids = candidates.ids[rest]
     say(f"grouping {len(ids)} faces")
@@ -100,7 +131,7 @@ def refresh(db: Database, model_version: str, threshold: float, progress=None) -
             "INSERT INTO assignments(face_id, person_id, group_id, state) VALUES (?, NULL, ?, 'auto')",
             [(int(f), int(g)) for f, g in zip(ids, group_ids)],
         )
-    return {"suggested": len(matches), "groups": int(len(set(group_ids)))}
+    return {"suggested": len(matches), "groups": int(len(set(group_ids))), "personalised": personalised}
 
 
 def _stable_group_ids(db: Database, ids, labels, old: dict) -> list[int]:

@@ -87,6 +87,14 @@ class Library:
         self.db.set_setting(SETTING_STRICTNESS, float(scale))
         self.people.threshold = self.threshold
 
+    @property
+    def personalised(self) -> bool:
+        return self.db.get_setting(grouping.PERSONALISE_KEY, "1") == "1"
+
+    def set_personalised(self, on: bool) -> None:
+        """Learn a metric on the confirmed faces for recognition (on by default)."""
+        self.db.set_setting(grouping.PERSONALISE_KEY, "1" if on else "0")
+
     # -- scanning ---------------------------------------------------------------------------
     def scan(self, paths, workers=None, progress=None, cancel: threading.Event | None = None,
              group_progress=None) -> ScanSummary:

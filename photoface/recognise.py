@@ -35,10 +35,14 @@ def recognise(
     k: int = 5,
     majority: float = 0.6,
     rejected: list[set[int]] | None = None,
+    metric: np.ndarray | None = None,
 ) -> list[Match | None]:
     """One ``Match`` (or None: unknown) per query row.
 
-    ``rejected[i]`` holds the people query ``i`` must never be matched with ("not this person").
+    The confirmed faces within ``threshold`` of a query are its candidates; the ``k`` nearest of
+    them vote (nearest by the learned ``metric``, a (d', d) matrix, when given: see
+    ``photoface.metric``). ``rejected[i]`` holds the people query ``i`` must never be matched
+    with ("not this person").
     """
     queries = np.asarray(queries, np.float32)
     refs = np.asarray(refs, np.float32)
@@ -46,34 +50,38 @@ def recognise(
     out: list[Match | None] = [None] * len(queries)
     if len(refs) == 0 or len(queries) == 0:
         return out
-    # A few spare neighbours, so that rejected people can be skipped without losing k votes.
-    kk = min(len(refs), k + 8)
+    refs_m = refs @ metric.T if metric is not None else None
     for start in range(0, len(queries), CHUNK):
-        d = pairwise_sq_l2(queries[start : start + CHUNK], refs)
-        near = np.argpartition(d, kk - 1, axis=1)[:, :kk] if kk < len(refs) else np.tile(np.arange(len(refs)), (len(d), 1))
+        q = queries[start : start + CHUNK]
+        d = pairwise_sq_l2(q, refs)
+        dm = _sq_dist(q @ metric.T, refs_m) if metric is not None else d
         for row in range(len(d)):
             i = start + row
-            order = near[row][np.argsort(d[row, near[row]], kind="stable")]
+            cand = np.flatnonzero(d[row] < threshold)
+            if not len(cand):
+                continue
             skip = rejected[i] if rejected else ()
             votes: dict[int, list[float]] = {}
             used = 0
-            for j in order:
+            for j in cand[np.argsort(dm[row, cand], kind="stable")]:
                 person = int(ref_people[j])
                 if person in skip:
                     continue
+                votes.setdefault(person, []).append(float(d[row, j]))
                 used += 1
-                if used > k:
+                if used == k:
                     break
-                dist = float(d[row, j])
-                if dist < threshold:
-                    votes.setdefault(person, []).append(dist)
             if not votes:
                 continue
-            total = sum(len(v) for v in votes.values())
-            person, dists = min(votes.items(), key=lambda kv: (-len(kv[1]), min(kv[1])))
-            share = len(dists) / total
+            person, dists = max(votes.items(), key=lambda kv: (len(kv[1]), -min(kv[1])))
+            share = len(dists) / used
             if share < majority:
                 continue
             best = min(dists)
             out[i] = Match(person, share * (1.0 - 0.5 * best / threshold), best)
     return out
+
+
+def _sq_dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Squared L2 between rows of any length (learned spaces are not unit length)."""
+    return np.maximum((a * a).sum(1)[:, None] + (b * b).sum(1)[None] - 2.0 * (a @ b.T), 0.0)

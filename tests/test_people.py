@@ -162,3 +162,17 @@ def test_unknown_people_groups_and_faces_get_clear_errors(lib, three_people):
         lib.people.reject([999999])
     with pytest.raises(UserError, match="empty"):
         lib.people.name("g1", "   ")
+
+
+def test_a_metric_is_learned_once_enough_people_are_confirmed(lib, three_people):
+    from photoface.grouping import METRIC_KEY
+
+    ids, labels = three_people
+    for person, name in enumerate(["Ann", "Bob", "Cy"]):
+        lib.people.name(f"g{assignment(lib, int(ids[labels == person][0]))['group_id']}", name)
+    assert lib.refresh()["personalised"] is True
+    learned = lib.db.get_setting(METRIC_KEY)
+    lib.refresh()
+    assert lib.db.get_setting(METRIC_KEY) == learned  # unchanged decisions: not learned again
+    lib.set_personalised(False)
+    assert lib.refresh()["personalised"] is False
