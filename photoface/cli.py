@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from . import __version__
@@ -41,6 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="photoface", description="Find, group and recognise the people in your photos."
     )
     parser.add_argument("--version", action="version", version=f"photoface {__version__}")
+    parser.add_argument(
+        "--self-test", nargs="?", const=True, default=None, metavar="IMAGE",
+        help="check this installation without a window: load every model and run it on a "
+        "synthetic input (or, given IMAGE, detect, align and embed its faces with timings); "
+        "exit 0 if all is well",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("detect", help="find faces and their landmarks in photos")
@@ -65,7 +72,37 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_library import add_library_commands
 
     add_library_commands(sub)
+
+    p = sub.add_parser("gui", help="open the PhotoFace window (the default with no command)",
+                       description="Open the PhotoFace window.")
+    p.add_argument("folder", nargs="?", metavar="FOLDER", help="a folder of photos to scan at once")
+    p.add_argument("--library", metavar="FILE", help="library file (default: $PHOTOFACE_LIBRARY or the user data folder)")
+    p.set_defaults(run=run_gui)
     return parser
+
+
+def _no_display() -> bool:
+    """On Linux/BSD without X11, Wayland or an explicit Qt platform, Qt would abort the process."""
+    if sys.platform.startswith(("win", "darwin")):
+        return False
+    return not any(os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+
+
+def run_gui(args) -> int:
+    if _no_display():
+        _error("no display to open the window on (DISPLAY and WAYLAND_DISPLAY are unset); "
+               "the command line works without one: photoface --help")
+        return 2
+    argv = [args.folder] if getattr(args, "folder", None) else []
+    if getattr(args, "library", None):
+        argv += ["--library", args.library]
+    try:
+        from .gui import main as gui_main  # Qt is imported only for the window
+        import PySide6  # noqa: F401
+    except ImportError as exc:
+        _error(f"the window needs PySide6 ({exc}); install it with: pip install PySide6-Essentials")
+        return 1
+    return gui_main(argv)
 
 
 def run_detect(args) -> int:
@@ -116,8 +153,15 @@ def _error(message: str) -> None:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv:  # `photoface` alone opens the window
+        return run_gui(argparse.Namespace(folder=None, library=None))
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.self_test is not None:
+        from .selftest import run as self_test
+
+        return self_test(None if args.self_test is True else args.self_test)
     if not getattr(args, "run", None):
         parser.print_help()
         return 0

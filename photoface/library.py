@@ -144,8 +144,13 @@ class Library:
             "ORDER BY f.score * f.w DESC LIMIT 1", params,
         )
 
-    def list_faces(self, target: Target | None = None, photo_id: int | None = None) -> list[dict]:
+    def list_faces(self, target: Target | None = None, photo_id: int | None = None,
+                   face_ids=None) -> list[dict]:
         where, params = ["1"], []
+        if face_ids is not None:
+            ids = [int(f) for f in face_ids]
+            where.append(f"f.id IN ({','.join('?' * len(ids)) or 'NULL'})")
+            params.extend(ids)
         if target is not None:
             where.append("a.person_id = ?" if target.kind == "person" else "a.group_id = ?")
             params.append(target.id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -62,4 +63,11 @@ def test_settings_from_the_command_line(photo):
 
 def test_version_and_help():
     assert run("--version").stdout.startswith("photoface ")
-    assert "detect" in run().stdout
+    assert "detect" in run("--help").stdout
+
+
+def test_without_a_display_the_window_says_so_instead_of_crashing():
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    out = subprocess.run([sys.executable, "-m", "photoface"], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 2
+    assert "no display" in out.stderr and "Traceback" not in out.stderr

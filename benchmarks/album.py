@@ -1,0 +1,318 @@
+"""Album acceptance on LFW View 1 test people: grouping quality, recognition after naming, timing.
+
+    python benchmarks/album.py [--data ../shared/data] [--library FILE] [--threshold-scale 0.8 0.9 1.0]
+
+1. Scans the photos of the 1,711 people of ``lfw/protocol/peopleDevTest.txt`` (3,708 photos; never
+   trained on) into a library, through a folder of symlinks (``<library>.photos/<Name>/``), so the
+   data is never copied. A library that already holds them is rescanned (nothing to do).
+2. Grouping: LFW labels the face nearest the image centre only; other faces are background people
+   of unknown identity, kept in the library but left out of the measures (their count is
+   printed). Each central face's label is its person or unnamed group; pairwise and BCubed
+   precision / recall / F against the true identities (targets: BCubed precision >= 0.97, recall
+   as high as possible).
+3. Recognition, per ``--recognition MIN:ENROL`` experiment, on a fresh copy of the grouped library:
+   for each person with at least MIN photos, the central faces of their first ENROL photos (by file
+   name, among photos with a face) are moved to a person of that name (which confirms them); then
+   the library refreshes and every other central face of those people is counted as the right
+   name, a wrong name, or unknown (target: wrong names <= 1%). Faces of people who were not named
+   that get a name anyway are counted apart (false positives).
+
+Every threshold scale given (``Library.set_strictness``: the model card's same-person threshold
+times the scale) regroups and re-runs the recognition experiments on a copy of the scanned
+library; the scan itself happens once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from metrics import bcubed_prf, pairwise_prf, summary  # noqa: E402
+
+from photoface.library import Library  # noqa: E402
+
+DEFAULT_DATA = Path(os.environ.get("PHOTOFACE_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+STAGES = ("read", "decode", "detect", "embed", "store")
+
+
+# -- the data ---------------------------------------------------------------------------------
+def devtest_people(data: Path) -> dict[str, list[Path]]:
+    """{name: sorted photo paths} of View 1's test people."""
+    lines = (data / "lfw" / "protocol" / "peopleDevTest.txt").read_text().split("\n")
+    people = {}
+    for line in lines[1 : 1 + int(lines[0])]:
+        name, count = line.split()
+        people[name] = [data / "lfw" / "images" / name / f"{name}_{i:04d}.jpg" for i in range(1, int(count) + 1)]
+    return people
+
+
+def link_folder(folder: Path, people: dict[str, list[Path]]) -> int:
+    """A folder of real sub-folders holding symlinks to the photos (the scan does not descend into
+    symlinked folders, but follows symlinked files). Returns the number of photos linked."""
+    n = 0
+    for name, paths in people.items():
+        (folder / name).mkdir(parents=True, exist_ok=True)
+        for p in paths:
+            link = folder / name / p.name
+            if not link.is_symlink():
+                link.symlink_to(p.resolve())
+            n += 1
+    return n
+
+
+def copy_library(src: Path, dst: Path) -> None:
+    """A consistent copy of a (WAL) library file."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(dst) + suffix).unlink(missing_ok=True)
+    with sqlite3.connect(src) as a, sqlite3.connect(dst) as b:
+        a.backup(b)
+    a.close()
+    b.close()
+
+
+def central_faces(lib: Library) -> tuple[dict[int, tuple[str, str]], dict]:
+    """{face id: (true name, path)} of the face nearest each photo's centre, and counts."""
+    rows = lib.db.query(
+        "SELECT f.id, p.path, p.width, p.height, f.x, f.y, f.w, f.h FROM faces f "
+        "JOIN photos p ON p.id = f.photo_id WHERE p.status = 'ok'"
+    )
+    by_photo = defaultdict(list)
+    for r in rows:
+        by_photo[r["path"]].append(r)
+    central = {}
+    for path, faces in by_photo.items():
+        def offset(r):
+            return (r["x"] + r["w"] / 2 - r["width"] / 2) ** 2 + (r["y"] + r["h"] / 2 - r["height"] / 2) ** 2
+
+        best = min(faces, key=offset)
+        central[best["id"]] = (Path(path).parent.name, path)
+    photos = lib.db.scalar("SELECT COUNT(*) FROM photos WHERE status = 'ok'")
+    counts = {
+        "photos": photos,
+        "unreadable": lib.db.scalar("SELECT COUNT(*) FROM photos WHERE status = 'error'"),
+        "faces": len(rows),
+        "central": len(central),
+        "background": len(rows) - len(central),
+        "no_face": photos - len(by_photo),
+    }
+    return central, counts
+
+
+def face_labels(lib: Library) -> dict[int, dict]:
+    return {f["id"]: f for f in lib.list_faces()}
+
+
+def label_of(face: dict):
+    if face["person_id"] is not None:
+        return ("p", face["person_id"])
+    if face["group"] is not None:
+        return ("g", face["group"])
+    return ("f", face["id"])  # no assignment: a group of its own
+
+
+# -- the measures -----------------------------------------------------------------------------
+def grouping_report(lib: Library, central: dict) -> dict:
+    faces = face_labels(lib)
+    ids = sorted(central)
+    truth = [central[i][0] for i in ids]
+    pred = [label_of(faces[i]) for i in ids]
+    pp, pr, pf = pairwise_prf(truth, pred)
+    bp, br, bf = bcubed_prf(truth, pred)
+    s = summary(pred)
+    # Recall where it is possible at all: people with two or more central faces.
+    sizes = defaultdict(int)
+    for t in truth:
+        sizes[t] += 1
+    multi = [k for k, t in enumerate(truth) if sizes[t] >= 2]
+    _, br2, _ = bcubed_prf([truth[k] for k in multi], [pred[k] for k in multi])
+    # Pure groups: every central face of the same person; complete: all of that person's faces.
+    members = defaultdict(list)
+    for t, p in zip(truth, pred):
+        members[p].append(t)
+    impure = sum(1 for m in members.values() if len(set(m)) > 1)
+    return {
+        "pairwise": (pp, pr, pf), "bcubed": (bp, br, bf), "bcubed_recall_multi": br2,
+        "people": len(sizes), "people_multi": sum(1 for n in sizes.values() if n >= 2),
+        "impure_groups": impure, **s,
+        "all_groups": lib.stats()["groups"],
+    }
+
+
+def recognition_experiment(lib: Library, central: dict, min_photos: int, enrol: int) -> dict:
+    by_person = defaultdict(list)
+    for fid, (name, path) in central.items():
+        by_person[name].append((path, fid))
+    named = {name: sorted(faces) for name, faces in by_person.items() if len(faces) >= min_photos}
+    t = time.perf_counter()
+    for name, faces in sorted(named.items()):
+        lib.people.move([fid for _, fid in faces[:enrol]], new_name=name)
+    naming = time.perf_counter() - t
+    t = time.perf_counter()
+    lib.refresh()
+    refresh = time.perf_counter() - t
+    faces = face_labels(lib)
+    correct = wrong = unknown = 0
+    for name, items in named.items():
+        for _, fid in items[enrol:]:
+            f = faces[fid]
+            if f["person"] is None:
+                unknown += 1
+            elif f["person"] == name:
+                correct += 1
+            else:
+                wrong += 1
+    others = [fid for name, items in by_person.items() if name not in named for _, fid in items]
+    false_pos = sum(1 for fid in others if faces[fid]["person"] is not None)
+    background = [fid for fid in faces if fid not in central]
+    bg_named = sum(1 for fid in background if faces[fid]["person"] is not None)
+    return {
+        "people": len(named), "enrolled": sum(min(enrol, len(v)) for v in named.values()),
+        "evaluated": correct + wrong + unknown, "correct": correct, "wrong": wrong, "unknown": unknown,
+        "others": len(others), "false_pos": false_pos, "background": len(background), "bg_named": bg_named,
+        "naming_s": naming, "refresh_s": refresh, "decisions": len(named),
+    }
+
+
+def pct(a: int, b: int) -> str:
+    return f"{100 * a / b:.2f}%" if b else "n/a"
+
+
+# -- main ---------------------------------------------------------------------------------------
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--library", type=Path, default=None,
+                    help="library file (default: album.sqlite3 in a new temporary folder, removed after)")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary library and its symlink folder")
+    ap.add_argument("--workers", type=int, default=None, help="scan processes (default: the library's, one per core up to 4)")
+    ap.add_argument("--threshold-scale", type=float, nargs="+", default=[1.0],
+                    help="same-person threshold scales to group and recognise with (0.5..1.5; default 1.0)")
+    ap.add_argument("--recognition", default="4:3,2:1",
+                    help="MIN:ENROL experiments, comma separated ('' for none; default 4:3,2:1)")
+    ap.add_argument("--no-personalise", action="store_true", help="plain distances for recognition (no learned metric)")
+    ap.add_argument("--limit-people", type=int, default=0, help="only the first N people (a quick run)")
+    args = ap.parse_args(argv)
+
+    if not (args.data / "lfw" / "protocol" / "peopleDevTest.txt").exists():
+        print(f"LFW not found under {args.data}", file=sys.stderr)
+        return 2
+    people = devtest_people(args.data)
+    if args.limit_people:
+        people = dict(list(people.items())[: args.limit_people])
+    tmp = None
+    if args.library is None:
+        tmp = Path(tempfile.mkdtemp(prefix="photoface-album-"))
+        args.library = tmp / "album.sqlite3"
+    folder = Path(str(args.library) + ".photos")
+    experiments = [tuple(int(x) for x in e.split(":")) for e in args.recognition.split(",") if e.strip()]
+
+    try:
+        n = link_folder(folder, people)
+        load = os.getloadavg()
+        print(f"LFW View 1 test people: {len(people)} people, {n} photos (symlinked under {folder})")
+        print(f"machine: {os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at start")
+
+        # -- scan (once) --------------------------------------------------------------------
+        lib = Library.open(args.library)
+        print(f"model {lib.card.version}, same-person threshold {lib.card.threshold:.4f} (model card)")
+        last = [0.0]
+
+        def progress(p):
+            if p.total and (p.done == p.total or time.perf_counter() - last[0] > 30):
+                last[0] = time.perf_counter()
+                print(f"  scan {p.done}/{p.total} photos, {p.faces} faces, {p.elapsed:.0f} s", file=sys.stderr)
+
+        t = time.perf_counter()
+        s = lib.scan([folder], workers=args.workers, progress=progress)
+        total = time.perf_counter() - t
+        done = s.new + s.changed + len(s.failed)
+        print(f"\nscan: {s.found} photos found, {s.new} new, {s.unchanged} unchanged, {len(s.failed)} failed, "
+              f"{s.faces} faces")
+        print(f"scan wall time {s.seconds:.1f} s = {done / s.seconds if s.seconds and done else 0:.1f} photos/s; "
+              f"with the grouping that follows {total:.1f} s")
+        if done:
+            st = s.stage_seconds
+            print("stage time per photo (all workers): " + ", ".join(
+                f"{k} {1000 * st.get(k, 0.0) / done:.1f} ms" for k in STAGES))
+        central, counts = central_faces(lib)
+        print(f"faces: {counts['faces']} in {counts['photos']} photos; {counts['central']} central (labelled), "
+              f"{counts['background']} background faces left out of the measures, "
+              f"{counts['no_face']} photos without a face, {counts['unreadable']} unreadable")
+        lib.close()
+
+        # -- per threshold scale ----------------------------------------------------------------
+        work = Path(str(args.library) + ".work.sqlite3")
+        results = []
+        for scale in args.threshold_scale:
+            copy_library(args.library, work)
+            lib = Library.open(work)
+            lib.set_strictness(scale)
+            lib.set_personalised(not args.no_personalise)
+            t = time.perf_counter()
+            lib.refresh()
+            grouping_s = time.perf_counter() - t
+            g = grouping_report(lib, central)
+            threshold = lib.threshold
+            lib.close()
+            print(f"\n== threshold scale {scale:g}: same-person threshold {threshold:.4f} ==")
+            print(f"grouping (refresh of {counts['faces']} faces): {grouping_s:.2f} s")
+            print(f"groups: {g['groups']} among the {len(central)} central faces of {g['people']} people "
+                  f"({g['people_multi']} with 2+ faces); {g['singletons']} singletons; largest {g['largest']}; "
+                  f"{g['impure_groups']} groups mix people; {g['all_groups']} groups over all faces")
+            print("pairwise  precision {:.4f}  recall {:.4f}  F {:.4f}".format(*g["pairwise"]))
+            print("BCubed    precision {:.4f}  recall {:.4f}  F {:.4f}".format(*g["bcubed"])
+                  + f"   (recall over people with 2+ faces {g['bcubed_recall_multi']:.4f})")
+            row = {"scale": scale, "threshold": threshold, "grouping_s": grouping_s, **g}
+            for min_photos, enrol in experiments:
+                copy_library(work, Path(str(work) + ".rec"))
+                rlib = Library.open(Path(str(work) + ".rec"))
+                r = recognition_experiment(rlib, central, min_photos, enrol)
+                rlib.close()
+                e = r["evaluated"]
+                print(f"recognition, people with >= {min_photos} faces, {enrol} named each: {r['people']} people, "
+                      f"{r['enrolled']} faces named, {e} faces to recognise")
+                print(f"  correct {pct(r['correct'], e)} ({r['correct']}), wrong name {pct(r['wrong'], e)} "
+                      f"({r['wrong']}), unknown {pct(r['unknown'], e)} ({r['unknown']})")
+                print(f"  false positives: {r['false_pos']} of the {r['others']} central faces of people not named "
+                      f"got a name ({pct(r['false_pos'], r['others'])}); background faces named: "
+                      f"{r['bg_named']} of {r['background']}")
+                print(f"  naming: {r['decisions']} decisions in {r['naming_s']:.1f} s "
+                      f"({1000 * r['naming_s'] / max(1, r['decisions']):.0f} ms each); refresh {r['refresh_s']:.2f} s")
+                row[f"rec{min_photos}:{enrol}"] = r
+            results.append(row)
+
+        if len(results) > 1:
+            print("\n== sweep ==")
+            head = "scale  threshold  BCubed P  BCubed R  BCubed F  groups"
+            for min_photos, enrol in experiments:
+                head += f"  | {min_photos}:{enrol} correct  wrong  unknown  FP"
+            print(head)
+            for row in results:
+                line = (f"{row['scale']:5.2f}  {row['threshold']:9.4f}  {row['bcubed'][0]:8.4f}  "
+                        f"{row['bcubed'][1]:8.4f}  {row['bcubed'][2]:8.4f}  {row['groups']:6d}")
+                for min_photos, enrol in experiments:
+                    r = row[f"rec{min_photos}:{enrol}"]
+                    e = r["evaluated"]
+                    line += (f"  | {pct(r['correct'], e):>11}  {pct(r['wrong'], e):>5}  {pct(r['unknown'], e):>7}  "
+                             f"{pct(r['false_pos'], r['others']):>5}")
+                print(line)
+    finally:
+        if tmp is not None and not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+        elif tmp is not None:
+            print(f"\nkept {tmp}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""Time and peak memory to group 10k and 100k faces (issue #4: 100k in <= 60 s and <= 2 GB).
+
+Synthetic embeddings with a realistic identity structure (``synthetic.py``: heavy-tailed people
+sizes, lookalike relatives, good and bad photos). Each size runs in a fresh process so that its
+peak RSS is its own. Also prints the grouping quality against the true identities and, for a
+small size, the agreement with SciPy's exact average linkage (full distance matrix).
+
+    .venv/bin/python benchmarks/cluster.py                 # 10k and 100k
+    .venv/bin/python benchmarks/cluster.py --sizes 3000    # quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent)]
+
+
+def one(n: int, threshold: float, k: int) -> dict:
+    import numpy as np
+
+    from metrics import bcubed_prf
+    from photoface.cluster import cluster_faces
+    from synthetic import synthetic_faces
+
+    x, truth = synthetic_faces(n, max(1, n // 8), seed=n)
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    labels = cluster_faces(x, threshold, k=k)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    p, r, f = bcubed_prf(truth.tolist(), labels.tolist())
+    return {
+        "faces": n, "people": int(len(np.unique(truth))), "groups": int(labels.max() + 1),
+        "seconds": round(seconds, 2), "peak_rss_mb": round(peak / 1024, 1),
+        "rss_before_mb": round(base / 1024, 1), "bcubed": [round(p, 4), round(r, 4), round(f, 4)],
+    }
+
+
+def agreement(n: int, threshold: float, k: int) -> dict:
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import pdist
+
+    from photoface.cluster import cluster_faces
+    from metrics import adjusted_rand
+    from synthetic import synthetic_faces
+
+    x, _ = synthetic_faces(n, n // 8, seed=1)
+    exact = fcluster(linkage(pdist(x.astype("float64"), "sqeuclidean"), "average"), threshold, "distance")
+    ours = cluster_faces(x, threshold, k=k)
+    return {"faces": n, "adjusted_rand_vs_scipy": round(adjusted_rand(ours, exact), 4),
+            "groups": int(ours.max() + 1), "scipy_groups": int(exact.max())}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--threshold", type=float, default=None, help="default: the model card's")
+    parser.add_argument("-k", type=int, default=20)
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # child process: one size
+    args = parser.parse_args()
+    if args.threshold is None:
+        from photoface.config import models_dir
+        from photoface.embedder import CARD_NAME, ModelCard
+
+        args.threshold = ModelCard.load(models_dir() / CARD_NAME).threshold
+    if args.one:
+        print(json.dumps(one(args.one, args.threshold, args.k)))
+        return 0
+    print(f"threshold {args.threshold:.4f} (squared L2), k = {args.k}")
+    print(json.dumps(agreement(3000, args.threshold, args.k)))
+    for n in args.sizes:
+        out = subprocess.run([sys.executable, __file__, "--one", str(n), "--threshold", str(args.threshold),
+                              "-k", str(args.k)], capture_output=True, text=True, check=True)
+        r = json.loads(out.stdout)
+        print(f"{r['faces']:>7} faces ({r['people']} people): {r['seconds']:6.1f} s, peak RSS {r['peak_rss_mb']:.0f} MB"
+              f" (process before clustering {r['rss_before_mb']:.0f} MB), {r['groups']} groups, "
+              f"BCubed P/R/F {r['bcubed']}  [targets for 100k: <= 60 s, <= 2048 MB]")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,303 @@
+"""Grouping faces into people: average-linkage agglomerative clustering of face embeddings.
+
+The distance between two faces is the squared L2 distance of their embeddings (2 - 2 cos for unit
+vectors). Two groups are merged while the *average* distance over all their cross pairs of faces
+is <= ``threshold``; the result is the same as cutting the exact average-linkage dendrogram at
+``threshold`` (``scipy.cluster.hierarchy.linkage(method="average")`` then ``fcluster(t,
+"distance")``), except for the approximation below. A full n x n distance matrix is never built
+(100k faces would need 40 GB), so:
+
+1. **Candidate graph.** Each face keeps its ``k`` nearest neighbours among the faces within
+   ``threshold`` of it (exact, from blockwise float32 matrix products over the upper triangle
+   only). Pairs farther than the threshold are not needed: two groups with no pair of faces within
+   the threshold cannot average within it.
+2. **Merging.** For squared L2 the average cross distance of two groups is exact from per-group
+   sums: ``mean |a-b|^2 = mean|a|^2 + mean|b|^2 - 2 mean(a).mean(b)``, so a group is just its vector
+   sum, its sum of squared norms and its size. Each round merges every pair of groups that are each
+   other's nearest neighbour (within the threshold): for average linkage (a reducible linkage)
+   this gives the same result as merging one closest pair at a time (RAC, Sumengen et al. 2021),
+   and a round is a few vectorised NumPy passes over the graph's edges.
+
+The only approximation: two groups are compared only if a face of one is among the ``k`` nearest
+neighbours of a face of the other. With ``k >= n - 1`` the result is exact average linkage.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+_TILE = 2048  # rows/columns per matrix-product tile (16 MB of float32 products: stays in cache)
+_CHUNK = 65536  # edges per chunk when computing group distances (bounds the gathered copies)
+_SWITCH = 1024  # rounds go on while they merge at least one pair per this many edges
+
+
+def cluster_faces(
+    embeddings: np.ndarray, threshold: float, *, k: int = 20, progress: Callable[[str], None] | None = None
+) -> np.ndarray:
+    """Average-linkage agglomerative clustering on squared L2 distance, stopping when the average
+    distance between the two closest clusters exceeds ``threshold``. Returns int64 labels (n,),
+    0..m-1, clusters numbered by decreasing size (label 0 = biggest; equal sizes by first face)."""
+    x = np.ascontiguousarray(embeddings, dtype=np.float32)
+    if x.ndim != 2:
+        raise ValueError(f"embeddings must be (n, d), got shape {x.shape}")
+    n = len(x)
+    if n == 0:
+        return np.empty(0, np.int64)
+    say = progress or (lambda message: None)
+    say(f"finding the neighbours of {n} faces")
+    u, v = _neighbour_graph(x, float(threshold), min(int(k), n - 1))
+    say(f"merging {n} faces along {len(u)} links")
+    root = _merge(x, u, v, float(threshold))
+    return _by_size(root)
+
+
+def _neighbour_graph(x: np.ndarray, threshold: float, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Edges (u < v) joining each face to its k nearest faces within ``threshold`` (either way)."""
+    n = len(x)
+    if k <= 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    sq = np.einsum("ij,ij->i", x, x)
+    # Candidates are filtered on the dot product alone (one pass over each tile), loosened by how
+    # far the norms are from 1 so that no pair within reach is lost; exact distances come after.
+    slack = np.float32(np.abs(sq - 1).max() + 1e-5)
+    # Each face's k nearest so far. Its current k-th distance bounds what can still get in, so
+    # once a face has k close neighbours, the rest of its big group no longer becomes candidates
+    # (without this, a person with 9000 faces yields 40M candidate pairs to sort).
+    best_d = np.full((n, k), np.inf, np.float32)
+    best_j = np.full((n, k), -1, np.int64)
+    reach = np.full(n, np.float32(threshold))
+    dots_buf = np.empty(min(n, _TILE) ** 2, np.float32)  # reused: fresh tiles cost page faults
+    mask_buf = np.empty(len(dots_buf), bool)
+    starts = range(0, n, _TILE)
+    # Diagonal tiles first: every face then has a bound from its own block before the rest.
+    tiles = [(i0, i0) for i0 in starts] + [(i0, j0) for i0 in starts for j0 in starts if j0 > i0]
+    for i0, j0 in tiles:  # upper triangle only: each pair is computed once
+        xi, xj = x[i0 : i0 + _TILE], x[j0 : j0 + _TILE]
+        shape = (len(xi), len(xj))
+        size = shape[0] * shape[1]
+        dots = np.matmul(xi, xj.T, out=dots_buf[:size].reshape(shape))
+        # One scalar comparison per product (the cost that matters next to the product itself),
+        # with the loosest bound in the tile; the exact per-face test follows on the few left.
+        loosest = max(reach[i0 : i0 + _TILE].max(), reach[j0 : j0 + _TILE].max())
+        mask = np.greater_equal(dots, np.float32(1 - loosest / 2) - slack, out=mask_buf[:size].reshape(shape))
+        flat = np.flatnonzero(mask)
+        r, c = np.divmod(flat, shape[1])
+        if i0 == j0:
+            upper = r < c
+            flat, r, c = flat[upper], r[upper], c[upper]
+        gi, gj = r + i0, c + j0
+        d = sq[gi] + sq[gj] - 2 * dots.ravel()[flat]
+        # Each direction separately: a pair only enters the list of an end it is close enough for.
+        src, dst, dd = np.concatenate([gi, gj]), np.concatenate([gj, gi]), np.concatenate([d, d])
+        useful = dd <= reach[src]
+        if useful.any():
+            touched = _update(best_d, best_j, src[useful], dst[useful], dd[useful])
+            reach[touched] = np.minimum(threshold, best_d[touched, -1])
+    i = np.repeat(np.arange(n), k)
+    j = best_j.ravel()
+    found = j >= 0
+    lo, hi = np.minimum(i[found], j[found]), np.maximum(i[found], j[found])
+    pairs = np.unique(lo * n + hi)
+    return pairs // n, pairs % n
+
+
+def _update(best_d, best_j, src, dst, d) -> np.ndarray:
+    """Merge new (src -> dst, distance) entries into the per-face sorted k-nearest lists; returns
+    the faces touched. Exact ties keep the earlier entry (deterministic for a given input)."""
+    k = best_d.shape[1]
+    faces, local = np.unique(src, return_inverse=True)
+    owner = np.concatenate([np.repeat(np.arange(len(faces)), k), local])
+    all_d = np.concatenate([best_d[faces].ravel(), d])
+    all_j = np.concatenate([best_j[faces].ravel(), dst])
+    # One float64 sort key: owner, then distance (empty slots, inf, after any real distance).
+    span = 2.0 * (float(d.max()) + 1)
+    order = np.argsort(owner * span + np.minimum(all_d, span / 2), kind="stable")
+    group = owner[order]
+    rank = np.arange(len(order)) - np.searchsorted(group, group)
+    top = rank < k
+    pick = order[top]
+    best_d[faces[group[top]], rank[top]] = all_d[pick]
+    best_j[faces[group[top]], rank[top]] = all_j[pick]
+    return faces
+
+
+def _merge(x: np.ndarray, u: np.ndarray, v: np.ndarray, threshold: float) -> np.ndarray:
+    """Merge groups along the graph while the closest pair averages <= threshold; returns each
+    face's group root."""
+    n = len(x)
+    sums = x.astype(np.float64)  # float64: sums of thousands of faces, compared near the threshold
+    sq = np.einsum("ij,ij->i", sums, sums)
+    size = np.ones(n)
+    parent = np.arange(n)
+    dist = _average_distance(sums, sq, size, u, v)
+    # Rounds: merge every reciprocal nearest pair at once. Cheap per merge while many pairs merge.
+    while True:
+        live = np.flatnonzero(dist <= threshold)
+        if not len(live):
+            break
+        src = np.concatenate([u[live], v[live]])
+        dst = np.concatenate([v[live], u[live]])
+        dd = np.concatenate([dist[live], dist[live]])
+        # Exact ties go to the lower index, so a reciprocal pair always exists.
+        best = np.full(n, np.inf)
+        np.minimum.at(best, src, dd)
+        tie = dd == best[src]
+        nearest = np.full(n, n)
+        np.minimum.at(nearest, src[tie], dst[tie])
+        a = np.flatnonzero(nearest < n)
+        b = nearest[a]
+        mutual = (nearest[b] == a) & (a < b)
+        a, b = a[mutual], b[mutual]
+        if len(a) * _SWITCH < len(u):
+            # A big group can absorb only one face per round, and big groups now grow by
+            # absorbing faces one at a time: go on one merge at a time instead.
+            _chain(sums, sq, size, parent, u, v, dist, threshold)
+            break
+        sums[a] += sums[b]
+        sq[a] += sq[b]
+        size[a] += size[b]
+        parent[b] = a
+        # Move the edges of b onto a; only edges touching a merged group change distance.
+        relabel = np.arange(n)
+        relabel[b] = a
+        u, v = relabel[u], relabel[v]
+        keep = u != v
+        u, v, dist = u[keep], v[keep], dist[keep]
+        u, v = np.minimum(u, v), np.maximum(u, v)
+        merged = np.zeros(n, bool)
+        merged[a] = True
+        changed = merged[u] | merged[v]
+        pairs = np.unique(u[changed] * n + v[changed])  # parallel edges collapse into one
+        cu, cv = pairs // n, pairs % n
+        same = ~changed
+        u = np.concatenate([u[same], cu])
+        v = np.concatenate([v[same], cv])
+        dist = np.concatenate([dist[same], _average_distance(sums, sq, size, cu, cv)])
+    while True:  # pointer jumping: every face to its group's root
+        up = parent[parent]
+        if np.array_equal(up, parent):
+            return parent
+        parent = up
+
+
+def _chain(sums, sq, size, parent, u, v, dist, threshold) -> None:
+    """Nearest-neighbour chain (Murtagh 1983): follow nearest neighbours until two groups are each
+    other's nearest, merge them, go on from the chain's rest. Exact for average linkage.
+
+    A group's neighbour list holds, per neighbouring group, a lower bound on the *sum* of their
+    cross distances: sums only grow as groups grow, so a bound stays valid after any merge, and
+    after a merge the bounds of both lists just add up. Finding a group's nearest neighbour then
+    needs exact distances only where the bound (divided by the current pair count) is below the
+    best exact distance so far: a group of thousands of faces absorbing one face at a time would
+    otherwise recompute its distance to every neighbour at each step."""
+    prods = size[u] * size[v]
+    src, dst = np.concatenate([u, v]), np.concatenate([v, u])
+    order = np.argsort(src, kind="stable")
+    src, dst = src[order], dst[order]
+    tsum, tprod = np.concatenate([dist * prods] * 2)[order], np.concatenate([prods] * 2)[order]
+    heads, starts = np.unique(src, return_index=True)
+    ends = np.r_[starts[1:], len(src)]
+    # group -> (neighbour ids, bound on the sum of cross distances, pair count when it was exact)
+    lists = {h: (dst[a:b], tsum[a:b], tprod[a:b]) for h, a, b in zip(heads.tolist(), starts.tolist(), ends.tolist())}
+
+    def find(ids):
+        roots = parent[ids]
+        while True:
+            up = parent[roots]
+            if not (up != roots).any():
+                break
+            roots = up
+        parent[ids] = roots  # path compression
+        return roots
+
+    def exact(c, ids):
+        return sq[c] / size[c] + sq[ids] / size[ids] - 2 * (sums[ids] @ sums[c]) / (size[c] * size[ids])
+
+    def nearest(c):
+        ids, t, p = lists[c]
+        roots = find(ids)
+        if (roots != ids).any():  # neighbours merged since: re-key, and add up the bounds
+            keep = roots != c
+            roots, t = roots[keep], t[keep]
+            ids, inverse = np.unique(roots, return_inverse=True)
+            t, p = np.bincount(inverse, t, len(ids)), np.full(len(ids), -1.0)
+            lists[c] = (ids, t, p)
+        if not len(ids):
+            return -1, np.inf
+        pairs = size[c] * size[ids]
+        bound = t / pairs
+        known = pairs == p  # neither side has changed since the sum was computed: exact
+        best = bound[known].min() if known.any() else np.inf
+        todo = np.flatnonzero(~known & (bound <= min(best, threshold)))
+        if len(todo) > 16:  # the lowest bounds first: usually enough to rule out the rest
+            first = todo[np.argpartition(bound[todo], 8)[:8]]
+            d = exact(c, ids[first])
+            t[first], p[first] = d * pairs[first], pairs[first]
+            best = min(best, d.min())
+            todo = np.flatnonzero((pairs != p) & (bound <= min(best, threshold)))
+        if len(todo):
+            t[todo], p[todo] = exact(c, ids[todo]) * pairs[todo], pairs[todo]
+        d = np.where(pairs == p, t / pairs, np.inf)
+        best = d.min()
+        return (int(ids[d == best].min()), best) if best <= threshold else (-1, best)
+
+    def merge(a, b):
+        if (size[a], -a) < (size[b], -b):  # the bigger group survives: short parent chains
+            a, b = b, a
+        sums[a] += sums[b]
+        sq[a] += sq[b]
+        size[a] += size[b]
+        parent[b] = a
+        (ia, ta, _), (ib, tb, _) = lists.pop(a), lists.pop(b)
+        ids, t = find(np.concatenate([ia, ib])), np.concatenate([ta, tb])
+        keep = ids != a
+        ids, inverse = np.unique(ids[keep], return_inverse=True)
+        lists[a] = (ids, np.bincount(inverse, t[keep], len(ids)), np.full(len(ids), -1.0))
+        return a
+
+    live = dist <= threshold
+    todo = sorted(set(u[live].tolist()) | set(v[live].tolist()), reverse=True)
+    while todo:
+        start = todo.pop()
+        if parent[start] != start:
+            continue
+        chain = [start]
+        while chain:
+            c = chain[-1]
+            nxt, d = nearest(c)
+            if nxt < 0:
+                chain.pop()
+            elif len(chain) > 1 and exact(c, np.array([chain[-2]]))[0] <= d:  # ties: back
+                prev = chain[-2]
+                del chain[-2:]
+                todo.append(merge(prev, c))
+            elif nxt in chain:  # only when the graph breaks reducibility: merge, do not loop
+                del chain[chain.index(nxt) :]
+                todo.append(merge(nxt, c))
+            else:
+                chain.append(nxt)
+
+
+def _average_distance(sums, sq, size, u, v) -> np.ndarray:
+    """Exact mean squared L2 distance over all cross pairs of groups u and v."""
+    out = np.empty(len(u))
+    for s in range(0, len(u), _CHUNK):
+        cu, cv = u[s : s + _CHUNK], v[s : s + _CHUNK]
+        dot = np.einsum("ij,ij->i", sums[cu], sums[cv])
+        nu, nv = size[cu], size[cv]
+        out[s : s + _CHUNK] = sq[cu] / nu + sq[cv] / nv - 2 * dot / (nu * nv)
+    return out
+
+
+def _by_size(root: np.ndarray) -> np.ndarray:
+    """Labels 0..m-1 by decreasing group size; equal sizes ordered by their first face."""
+    _, inverse, counts = np.unique(root, return_inverse=True, return_counts=True)
+    inverse = inverse.ravel()
+    first = np.full(len(counts), len(root))
+    np.minimum.at(first, inverse, np.arange(len(root)))
+    order = np.lexsort((first, -counts))
+    rank = np.empty(len(order), np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[inverse]

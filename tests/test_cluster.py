@@ -1,0 +1,84 @@
+"""Grouping faces: average-linkage clustering on squared L2, checked against SciPy's exact one."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+
+from metrics import adjusted_rand, bcubed_prf  # noqa: E402
+from synthetic import synthetic_faces  # noqa: E402
+
+from photoface.cluster import cluster_faces  # noqa: E402
+
+THRESHOLD = 0.9855  # about the bundled model's same-person threshold
+
+
+def scipy_average(x: np.ndarray, threshold: float) -> np.ndarray:
+    hierarchy = pytest.importorskip("scipy.cluster.hierarchy")
+    from scipy.spatial.distance import pdist
+
+    return hierarchy.fcluster(hierarchy.linkage(pdist(x.astype(np.float64), "sqeuclidean"), "average"),
+                              threshold, "distance")
+
+
+def same_partition(a, b) -> bool:
+    pairs = set(zip(a.tolist(), b.tolist()))
+    return len(pairs) == len(set(a.tolist())) == len(set(b.tolist()))
+
+
+def test_empty_and_single_face():
+    assert cluster_faces(np.zeros((0, 128), np.float32), THRESHOLD).shape == (0,)
+    assert cluster_faces(np.ones((1, 128), np.float32) / np.sqrt(128), THRESHOLD).tolist() == [0]
+
+
+def test_rejects_a_flat_vector():
+    with pytest.raises(ValueError):
+        cluster_faces(np.zeros(128, np.float32), THRESHOLD)
+
+
+def test_with_every_neighbour_it_is_exactly_scipys_average_linkage():
+    x, _ = synthetic_faces(600, 80, seed=3)
+    ours = cluster_faces(x, THRESHOLD, k=len(x) - 1)
+    assert same_partition(ours, scipy_average(x, THRESHOLD))
+
+
+def test_the_scalable_k_nn_graph_agrees_with_the_exact_result():
+    x, truth = synthetic_faces(3000, 400, seed=1)
+    ours = cluster_faces(x, THRESHOLD)
+    exact = scipy_average(x, THRESHOLD)
+    assert adjusted_rand(ours, exact) > 0.99
+    # and it groups people: nearly no mixed groups, most faces with their own person
+    p, r, _ = bcubed_prf(truth.tolist(), ours.tolist())
+    assert p > 0.99 and r > 0.8
+
+
+def test_threshold_decides_whether_two_people_merge():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 128))
+    b -= a * (a @ b) / (a @ a)  # b orthogonal to a: the two people are 2.0 apart
+    faces = np.array([a + 0.05 * rng.standard_normal(128) for _ in range(5)]
+                     + [b + 0.05 * rng.standard_normal(128) for _ in range(3)])
+    faces = (faces / np.linalg.norm(faces, axis=1, keepdims=True)).astype(np.float32)
+    assert cluster_faces(faces, 1.0).tolist() == [0] * 5 + [1] * 3  # biggest group is label 0
+    assert set(cluster_faces(faces, 2.5).tolist()) == {0}  # a loose threshold merges everyone
+    assert len(set(cluster_faces(faces, 1e-6).tolist())) == 8  # a strict one merges no one
+
+
+def test_labels_are_numbered_by_size_and_stable_for_the_same_input():
+    x, _ = synthetic_faces(2000, 200, seed=5)
+    labels = cluster_faces(x, THRESHOLD)
+    sizes = np.bincount(labels)
+    assert (np.diff(sizes) <= 0).all()
+    assert np.array_equal(labels, cluster_faces(x.copy(), THRESHOLD))
+
+
+def test_reports_progress():
+    x, _ = synthetic_faces(100, 10)
+    said = []
+    cluster_faces(x, THRESHOLD, progress=said.append)
+    assert said and all(isinstance(s, str) for s in said)
