@@ -224,7 +224,8 @@ def main(argv=None) -> int:
 
         # -- scan (once) --------------------------------------------------------------------
         lib = Library.open(args.library)
-        print(f"model {lib.card.version}, same-person threshold {lib.card.threshold:.4f} (model card)")
+        print(f"model {lib.card.version}, model card thresholds: pair (verify, recognise) "
+              f"{lib.card.threshold:.4f}, grouping {lib.card.group_threshold:.4f}")
         last = [0.0]
 
         def progress(p):
@@ -262,9 +263,10 @@ def main(argv=None) -> int:
             lib.refresh()
             grouping_s = time.perf_counter() - t
             g = grouping_report(lib, central)
-            threshold = lib.threshold
+            threshold, group_threshold = lib.threshold, lib.group_threshold
             lib.close()
-            print(f"\n== threshold scale {scale:g}: same-person threshold {threshold:.4f} ==")
+            print(f"\n== threshold scale {scale:g}: grouping threshold {group_threshold:.4f}, "
+                  f"recognition threshold {threshold:.4f} ==")
             print(f"grouping (refresh of {counts['faces']} faces): {grouping_s:.2f} s")
             print(f"groups: {g['groups']} among the {len(central)} central faces of {g['people']} people "
                   f"({g['people_multi']} with 2+ faces); {g['singletons']} singletons; largest {g['largest']}; "
@@ -272,7 +274,7 @@ def main(argv=None) -> int:
             print("pairwise  precision {:.4f}  recall {:.4f}  F {:.4f}".format(*g["pairwise"]))
             print("BCubed    precision {:.4f}  recall {:.4f}  F {:.4f}".format(*g["bcubed"])
                   + f"   (recall over people with 2+ faces {g['bcubed_recall_multi']:.4f})")
-            row = {"scale": scale, "threshold": threshold, "grouping_s": grouping_s, **g}
+            row = {"scale": scale, "threshold": group_threshold, "grouping_s": grouping_s, **g}
             for min_photos, enrol in experiments:
                 copy_library(work, Path(str(work) + ".rec"))
                 rlib = Library.open(Path(str(work) + ".rec"))
@@ -293,7 +295,7 @@ def main(argv=None) -> int:
 
         if len(results) > 1:
             print("\n== sweep ==")
-            head = "scale  threshold  BCubed P  BCubed R  BCubed F  groups"
+            head = "scale  grouping threshold  BCubed P  BCubed R  BCubed F  groups"
             for min_photos, enrol in experiments:
                 head += f"  | {min_photos}:{enrol} correct  wrong  unknown  FP"
             print(head)

@@ -1,5 +1,5 @@
 """The library commands: scan, people, faces, name, merge, split, reject, confirm, hide, ignore,
-undo, find, verify, embed, export. Each is a thin layer over ``photoface.library.Library``."""
+undo, find, verify, embed, settings, export. Each is a thin layer over ``photoface.library.Library``."""
 
 from __future__ import annotations
 
@@ -82,6 +82,13 @@ def add_library_commands(sub) -> None:
 
     p = command("embed", "faces of photos with box, landmarks, score and embedding", run_embed)
     p.add_argument("images", nargs="+", metavar="IMAGE")
+
+    p = command("settings", "show or change the library's settings (a change regroups the faces)", run_settings)
+    p.add_argument("--min-face-size", type=int, metavar="PX", help="smallest face to find on later scans")
+    p.add_argument("--strictness", type=float, metavar="X",
+                   help="scale on the same-person thresholds: 0.5 (strict) .. 1.5 (lenient); 1 = the model's")
+    p.add_argument("--personalise", choices=["on", "off"],
+                   help="learn a metric on your confirmed faces for recognition (off by default)")
 
     command("export", "people, faces and decisions as JSON", run_export, json_flag=False)
     command("errors", "photos that could not be read, with the reason", run_errors)
@@ -308,6 +315,36 @@ def run_embed(args) -> int:
             if "faces" in item:
                 print(f"{item['path']}: {len(item['faces'])} faces, {lib.card.embedding_size}-d embeddings (use --json)")
     return 1 if failed else 0
+
+
+def run_settings(args) -> int:
+    lib = _open(args)
+    regroup = False
+    if args.min_face_size is not None:
+        lib.set_min_face_size(args.min_face_size)
+    if args.strictness is not None:
+        lib.set_strictness(args.strictness)
+        regroup = True
+    if args.personalise is not None:
+        lib.set_personalised(args.personalise == "on")
+        regroup = True
+    if regroup:
+        lib.refresh()
+    data = {
+        "library": str(lib.path),
+        "min_face_size": lib.detector_settings().min_face_size,
+        "strictness": lib.strictness,
+        "pair_threshold": round(lib.threshold, 4),
+        "group_threshold": round(lib.group_threshold, 4),
+        "personalise": lib.personalised,
+        "model": lib.card.version,
+    }
+    if args.json:
+        _print_json(data)
+    else:
+        for key, value in data.items():
+            print(f"{key.replace('_', ' ')}: {value}")
+    return 0
 
 
 def run_export(args) -> int:

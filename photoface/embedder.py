@@ -30,7 +30,8 @@ class ModelCard:
     input_size: int
     embedding_size: int
     distance: str
-    threshold: float
+    threshold: float  # verification: "same person?" for one pair (best accuracy)
+    group_threshold: float  # grouping unnamed faces (a stricter operating point)
     raw: dict
 
     @classmethod
@@ -45,6 +46,8 @@ class ModelCard:
                 embedding_size=int(raw["embedding"]["size"]),
                 distance=raw["embedding"]["distance"],
                 threshold=float(raw["embedding"]["same_person_threshold"]),
+                # Cards from before the operating points used one threshold for everything.
+                group_threshold=float(raw["embedding"].get("group_threshold", raw["embedding"]["same_person_threshold"])),
                 raw=raw,
             )
         except FileNotFoundError:

@@ -70,9 +70,21 @@ class Library:
         self.db.close()
 
     # -- settings ---------------------------------------------------------------------------
+    # Two operating points of the model card, both scaled by the user's strictness: the pair
+    # threshold (best accuracy; verify, find and recognition by k-NN, where the majority vote
+    # adds its own caution) and a stricter one for grouping unnamed faces: in a big library
+    # every face meets many strangers, and a wrong merge costs more than a missed one.
+    @property
+    def strictness(self) -> float:
+        return float(self.db.get_setting(SETTING_STRICTNESS, "1.0"))
+
     @property
     def threshold(self) -> float:
-        return self.card.threshold * float(self.db.get_setting(SETTING_STRICTNESS, "1.0"))
+        return self.card.threshold * self.strictness
+
+    @property
+    def group_threshold(self) -> float:
+        return self.card.group_threshold * self.strictness
 
     def detector_settings(self) -> DetectorSettings:
         return DetectorSettings(min_face_size=int(self.db.get_setting(SETTING_MIN_FACE, "20")))
@@ -89,10 +101,10 @@ class Library:
 
     @property
     def personalised(self) -> bool:
-        return self.db.get_setting(grouping.PERSONALISE_KEY, "1") == "1"
+        return self.db.get_setting(grouping.PERSONALISE_KEY, grouping.PERSONALISE_DEFAULT) == "1"
 
     def set_personalised(self, on: bool) -> None:
-        """Learn a metric on the confirmed faces for recognition (on by default)."""
+        """Learn a metric on the confirmed faces for recognition (off by default)."""
         self.db.set_setting(grouping.PERSONALISE_KEY, "1" if on else "0")
 
     # -- scanning ---------------------------------------------------------------------------
@@ -109,7 +121,8 @@ class Library:
 
     def refresh(self, progress=None) -> dict:
         """Recognise and regroup every face without a user decision."""
-        return grouping.refresh(self.db, self.card.version, self.threshold, progress)
+        return grouping.refresh(self.db, self.card.version, self.group_threshold, progress,
+                                recognise_threshold=self.threshold)
 
     # -- listings ---------------------------------------------------------------------------
     def list_people(self, include_hidden: bool = False, include_groups: bool = True) -> list[PersonSummary]:

@@ -133,7 +133,14 @@ class People:
                         "SELECT 1 FROM faces WHERE id = ?", (prow["cover_face_id"],)
                     ).fetchone():
                         prow = {**prow, "cover_face_id": None}
-                    c.execute(f"INSERT OR REPLACE INTO people({cols}) VALUES ({marks})", list(prow.values()))
+                    if c.execute("SELECT 1 FROM people WHERE id = ?", (pid,)).fetchone():
+                        # UPDATE, never INSERT OR REPLACE: REPLACE deletes the row first, and the
+                        # ON DELETE CASCADE would take the person's faces and rejections with it.
+                        sets = ", ".join(f"{k} = ?" for k in prow if k != "id")
+                        c.execute(f"UPDATE people SET {sets} WHERE id = ?",
+                                  [v for k, v in prow.items() if k != "id"] + [pid])
+                    else:
+                        c.execute(f"INSERT INTO people({cols}) VALUES ({marks})", list(prow.values()))
             for fid, state in before["faces"].items():
                 fid = int(fid)
                 if not c.execute("SELECT 1 FROM faces WHERE id = ?", (fid,)).fetchone():

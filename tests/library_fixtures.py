@@ -15,8 +15,8 @@ def unit(v) -> np.ndarray:
     return v / np.linalg.norm(v, axis=-1, keepdims=True)
 
 
-def identities(n_people: int, per_person, dim: int = 128, spread: float = 0.06, seed: int = 0):
-    """Embeddings of ``n_people`` well-separated people: same person ~0.25 apart (squared L2),
+def identities(n_people: int, per_person, dim: int = 128, spread: float = 0.04, seed: int = 0):
+    """Embeddings of ``n_people`` well-separated people: same person ~0.34 apart (squared L2),
     different people ~2 apart; ``per_person`` is an int or a list of counts."""
     rng = np.random.default_rng(seed)
     counts = per_person if isinstance(per_person, (list, tuple)) else [per_person] * n_people

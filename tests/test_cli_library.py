@@ -85,6 +85,7 @@ def test_embed_prints_boxes_landmarks_and_unit_embeddings(photos, tmp_path, caps
         (["verify", "/nope/a.jpg", "/nope/b.jpg"], "no such file"),
         (["scan", "/nope/folder"], "no such file or folder"),
         (["undo"], "nothing to undo"),
+        (["settings", "--strictness", "3"], "strictness must lie between"),
     ],
 )
 def test_user_errors_are_one_line_without_traceback(tmp_path, argv, message):
@@ -110,3 +111,16 @@ def test_unreadable_and_newer_libraries_are_refused(tmp_path):
         proc = subprocess.run([sys.executable, "-m", "photoface", "people", "--library", str(path)],
                               capture_output=True, text=True, timeout=120)
         assert proc.returncode == 1 and message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_settings_are_shown_changed_and_kept(tmp_path, capsys):
+    lib = tmp_path / "lib.sqlite3"
+    code, out, _ = run(capsys, "settings", "--json", "--library", lib)
+    before = json.loads(out)
+    assert code == 0 and before["strictness"] == 1.0 and before["personalise"] is False
+    assert before["group_threshold"] < before["pair_threshold"]  # grouping is the stricter point
+    run(capsys, "settings", "--strictness", "0.8", "--personalise", "on", "--min-face-size", "40", "--library", lib)
+    code, out, _ = run(capsys, "settings", "--json", "--library", lib)
+    after = json.loads(out)
+    assert after["strictness"] == 0.8 and after["personalise"] is True and after["min_face_size"] == 40
+    assert abs(after["pair_threshold"] - 0.8 * before["pair_threshold"]) < 1e-3

@@ -36,8 +36,8 @@ def test_learned_metric_names_more_faces_correctly_and_no_stranger():
     m = metric.learn(x[refs], y[refs], max_iter=60)
     assert m is not None and m.shape == (16, 16)
     threshold = 4.0  # every pair passes the gate: the vote alone decides
-    plain = recognise(x[queries], x[refs], y[refs], threshold, k=3, majority=0.0)
-    learned = recognise(x[queries], x[refs], y[refs], threshold, k=3, majority=0.0, metric=m)
+    plain = recognise(x[queries], x[refs], y[refs], threshold, k=3, majority=0.0, margin=None)
+    learned = recognise(x[queries], x[refs], y[refs], threshold, k=3, majority=0.0, metric=m, margin=None)
     acc = lambda ms: np.mean([mm is not None and mm.person == t for mm, t in zip(ms, y[queries])])
     assert acc(learned) > acc(plain) + 0.1
     # The gate stays the plain threshold: a face far from everyone is still unknown.

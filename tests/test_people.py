@@ -170,9 +170,41 @@ def test_a_metric_is_learned_once_enough_people_are_confirmed(lib, three_people)
     ids, labels = three_people
     for person, name in enumerate(["Ann", "Bob", "Cy"]):
         lib.people.name(f"g{assignment(lib, int(ids[labels == person][0]))['group_id']}", name)
+    assert lib.refresh()["personalised"] is False  # off unless the user turns it on
+    lib.set_personalised(True)
     assert lib.refresh()["personalised"] is True
     learned = lib.db.get_setting(METRIC_KEY)
     lib.refresh()
     assert lib.db.get_setting(METRIC_KEY) == learned  # unchanged decisions: not learned again
     lib.set_personalised(False)
     assert lib.refresh()["personalised"] is False
+
+
+def test_undoing_a_decision_on_a_person_keeps_their_faces(lib, three_people):
+    """Undo restores a person's row in place: rename, cover, hide and a merge of two people
+    must not drop the faces of a person who still exists (an INSERT OR REPLACE would, through
+    ON DELETE CASCADE)."""
+    ids, labels = three_people
+    g0 = assignment(lib, int(ids[labels == 0][0]))["group_id"]
+    g1 = assignment(lib, int(ids[labels == 1][0]))["group_id"]
+    ann = lib.people.name(f"g{g0}", "Ann")
+    bob = lib.people.name(f"g{g1}", "Bob")
+
+    def people():
+        return [(p.name, p.faces, p.hidden) for p in lib.list_people(include_hidden=True, include_groups=False)]
+
+    before = people()
+    assert [name for name, _, _ in before] == ["Ann", "Bob"] and all(n > 0 for _, n, _ in before)
+    lib.people.name(ann, "Anne")
+    lib.people.undo()
+    assert people() == before
+    lib.people.set_cover(ann, int(ids[labels == 0][1]))
+    lib.people.undo()
+    assert people() == before
+    lib.people.hide(bob)
+    lib.people.undo()
+    assert people() == before
+    lib.people.merge([ann, bob])
+    assert people() == [("Ann", before[0][1] + before[1][1], False)]
+    lib.people.undo()
+    assert people() == before

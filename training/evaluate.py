@@ -14,7 +14,8 @@ Reports (JSON) and plots (PNG) go to ``--out``:
   (trained without the fold's people), threshold chosen on the other nine folds.
 * k-NN identification on the View 1 test people (k = 1, 3, 5, 7).
 * Held-out CFP people (never trained on): frontal-frontal and frontal-profile pair accuracy.
-* The same-person threshold for the app, chosen on the held-out CFP frontal pairs.
+* The same-person threshold for the app, chosen on the held-out CFP frontal pairs, and the
+  stricter grouping and naming thresholds (``operating_points.py``).
 * For comparison, the teacher's (dlib) figures on the same CFP pairs, from its cache.
 * roc.png, embeddings.png (the 20 test people with the most photos), loss.png (with --run).
 """
@@ -165,6 +166,9 @@ def main(argv=None) -> int:
         "chosen_on": f"frontal-frontal pairs of the {len(held_out)} held-out CFP people "
         "(never trained on)",
     }
+    from .operating_points import held_out_frontal, operating_points
+
+    report["operating_points"] = operating_points(*held_out_frontal(cfp, args.data))
     view2 = {}
     for item in args.view2:
         fold, model_dir = item.split("=", 1)

@@ -60,7 +60,9 @@ def build_card(config: dict, sha256: str, size: int, embedding: int, report: dic
             "distance": "squared_l2",
             "same_person_threshold": float(report.get("threshold", {}).get("value", 1.0)),
             "threshold_chosen_on": report.get("threshold", {}).get("chosen_on", "not evaluated"),
+            **{key: p["value"] for key, p in report.get("operating_points", {}).items()},
         },
+        **({"operating_points": report["operating_points"]} if "operating_points" in report else {}),
         "figures": report.get("figures", {}),
         "training": {
             "recipe": config,

@@ -1,0 +1,65 @@
+"""Recognition of new faces among the named people: right names, and no name when unsure."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from photoface.recognise import recognise
+
+THRESHOLD = 0.9855
+
+
+def unit(v):
+    v = np.asarray(v, np.float32)
+    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+def face_at(centre, distance, rng):
+    """A unit vector at squared L2 ``distance`` from unit ``centre``."""
+    other = rng.normal(size=centre.shape)
+    other -= centre * (other @ centre)
+    other = unit(other)
+    cos = 1 - distance / 2
+    return unit(cos * centre + np.sqrt(1 - cos**2) * other)
+
+
+def test_a_person_named_from_one_photo_is_recognised_among_many_strangers_within_the_threshold():
+    rng = np.random.default_rng(0)
+    ann = unit(rng.normal(size=128))
+    # Ann's one named face; ten other people, each named from one face, all inside the threshold
+    # of the query but clearly farther than Ann: the vote alone would see 5 people, 1 vote each.
+    refs = [face_at(ann, 0.1, rng)] + [face_at(ann, 0.9, rng) for _ in range(10)]
+    people = np.arange(11)
+    query = face_at(ann, 0.1, rng)[None]
+    (match,) = recognise(query, np.stack(refs), people, THRESHOLD)
+    assert match is not None and match.person == 0
+    (vote_only,) = recognise(query, np.stack(refs), people, THRESHOLD, margin=None)
+    assert vote_only is None
+
+
+def test_lookalikes_too_close_to_call_stay_unknown():
+    rng = np.random.default_rng(1)
+    q = unit(rng.normal(size=128))
+    refs = np.stack([face_at(q, 0.50, rng), face_at(q, 0.55, rng)])
+    (match,) = recognise(q[None], refs, np.array([1, 2]), THRESHOLD)
+    assert match is None
+
+
+def test_a_stranger_beyond_the_threshold_gets_no_name_and_rejections_are_respected():
+    rng = np.random.default_rng(2)
+    q = unit(rng.normal(size=128))
+    refs = np.stack([face_at(q, 1.5, rng), face_at(q, 0.2, rng), face_at(q, 1.4, rng)])
+    people = np.array([1, 2, 3])
+    assert recognise(q[None], refs[[0, 2]], people[[0, 2]], THRESHOLD) == [None]
+    (match,) = recognise(q[None], refs, people, THRESHOLD)
+    assert match.person == 2 and 0.5 <= match.confidence <= 1 and abs(match.distance - 0.2) < 1e-4
+    assert recognise(q[None], refs, people, THRESHOLD, rejected=[{2}]) == [None]
+
+
+def test_a_clear_majority_of_several_named_faces_wins():
+    rng = np.random.default_rng(3)
+    q = unit(rng.normal(size=128))
+    refs = np.stack([face_at(q, d, rng) for d in (0.30, 0.35, 0.40, 0.45, 0.60)])
+    people = np.array([7, 7, 7, 8, 7])
+    (match,) = recognise(q[None], refs, people, THRESHOLD)
+    assert match.person == 7

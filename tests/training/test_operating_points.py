@@ -1,0 +1,48 @@
+"""The grouping and naming thresholds: read off the false accept rate of held-out pairs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from training.operating_points import operating_points, threshold_at_far
+
+
+def people(n_people=20, per=6, spread=0.5, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((n_people, 32))
+    x = np.repeat(centres, per, 0) / np.sqrt(32) + spread * rng.standard_normal((n_people * per, 32)) / np.sqrt(32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True), np.repeat(np.arange(n_people), per)
+
+
+def test_threshold_lets_through_at_most_the_asked_share_of_different_people():
+    x, ids = people()
+    d = np.maximum(2 - 2 * x @ x.T, 0)
+    diff = ids[:, None] != ids[None]
+    iu = np.triu_indices(len(x), 1)
+    for far in (0.0, 0.003, 0.02, 0.1):
+        t, tar, n_same, n_diff = threshold_at_far(x, ids, far)
+        accepted = np.mean(d[iu][diff[iu]] < t)
+        assert accepted <= far + 1e-12
+        # and it is the largest such threshold: one more different pair would break it
+        assert np.mean(d[iu][diff[iu]] <= t) > far or far == 0
+        assert n_same == 20 * 15 and n_diff == len(iu[0]) - n_same
+        assert 0 <= tar <= 1
+
+
+def test_stricter_far_gives_a_lower_threshold_and_fewer_true_accepts():
+    x, ids = people()
+    loose, strict = threshold_at_far(x, ids, 0.05), threshold_at_far(x, ids, 0.005)
+    assert strict[0] < loose[0] and strict[1] <= loose[1]
+
+
+def test_the_grouping_point_is_at_two_percent_false_accepts():
+    x, ids = people()
+    g = operating_points(x, ids)["group_threshold"]
+    assert g["far"] == 0.02 and g["value"] == threshold_at_far(x, ids, 0.02)[0]
+
+
+def test_needs_both_kinds_of_pairs():
+    x, _ = people(n_people=1)
+    with pytest.raises(ValueError):
+        threshold_at_far(x, [0] * len(x), 0.01)
