@@ -4,8 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
+DIST_STAMP := $(VENV)/.installed-dist
 
-.PHONY: run test install models bench clean
+.PHONY: run test install models bench dist clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +21,11 @@ $(RUN_STAMP): $(VENV)/bin/python setup.cfg pyproject.toml
 $(TEST_STAMP): $(VENV)/bin/python setup.cfg pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(TEST_STAMP) $(RUN_STAMP)
+
+# The app plus PyInstaller (no TensorFlow needed; the spec leaves it out if present).
+$(DIST_STAMP): $(VENV)/bin/python setup.cfg pyproject.toml
+	$(PY) -m pip install -q -e '.[dist]'
+	touch $(DIST_STAMP) $(RUN_STAMP)
 
 install: $(RUN_STAMP)
 
@@ -36,5 +42,11 @@ models: $(TEST_STAMP)
 bench: $(TEST_STAMP)
 	$(PY) benchmarks/detect.py
 
+# The desktop app without Python: dist/photoface/ (one folder; see README "Desktop bundle").
+dist: $(DIST_STAMP)
+	$(PY) -m PyInstaller --noconfirm --clean photoface.spec
+	dist/photoface/photoface --self-test
+	@du -sh dist/photoface
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache

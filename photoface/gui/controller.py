@@ -1,0 +1,268 @@
+"""The bridge between the views and the library: one object the views share.
+
+Every library call goes through ``LibraryRunner`` (one worker thread, its own connection) and
+every scan through ``ScanJob`` (another thread, another connection); the GUI thread only ever
+receives results. Views ask for navigation with signals (``openPerson``, ``openPhotos``, ...)
+and the main window decides where to show it.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import QObject, QStringListModel, QThreadPool, Signal
+
+from ..errors import PhotoFaceError
+from .models import PeopleFilter, PeopleModel
+from .thumbnails import ImageLoader
+from .workers import LibraryRunner, ScanJob, open_library
+
+log = logging.getLogger(__name__)
+
+COVER_CHUNK = 500  # face ids per list_faces() call when fetching cover faces
+
+
+def load_people(lib) -> dict:
+    """Runs on the library thread: people and groups, their cover faces, names, counts."""
+    people = lib.list_people()
+    ids = [p.cover_face_id for p in people if p.cover_face_id]
+    covers = {}
+    for i in range(0, len(ids), COVER_CHUNK):
+        for f in lib.list_faces(face_ids=ids[i:i + COVER_CHUNK]):
+            covers[f["id"]] = (f["path"], tuple(f["box"]))
+    names = sorted({p.name for p in people if p.name}, key=str.casefold)
+    return {"people": people, "covers": covers, "names": names, "stats": lib.stats()}
+
+
+class Controller(QObject):
+    libraryChanged = Signal()  # a decision, an undo or a scan changed the library: views reload
+    peopleLoaded = Signal(dict)  # stats of the library after each reload
+    status = Signal(str)  # what the app did or is doing, for the status bar
+    problem = Signal(str)  # something the user asked for could not be done
+    busyChanged = Signal(bool)
+    scanStarted = Signal(list)
+    scanProgress = Signal(object)  # ScanProgress
+    scanPhase = Signal(str)
+    scanFinished = Signal(object)  # ScanSummary, or None when the scan failed
+    photoErrors = Signal(list)  # [(path, reason)] of the photos that could not be read
+    libraryFailed = Signal(str)  # the library itself cannot be opened
+    # Navigation: the main window shows the page.
+    openPerson = Signal(object)  # Target
+    openPhotos = Signal(list, int)  # [(photo_id, path, face_id or None)], index to show
+    findFace = Signal(int)
+    findPerson = Signal(str)
+
+    def __init__(self, library_path, scan_workers: int | None = None, thumb_size: int = 112,
+                 opener: Callable = open_library, parent=None):
+        super().__init__(parent)
+        self.library_path = Path(library_path)
+        self.scan_workers = scan_workers
+        self.thumb_size = thumb_size
+        self._opener = opener
+        self.images = ImageLoader(threads=2, parent=self)
+        self.people_model = PeopleModel(self.images, thumb_size, self)
+        self.people_filter = PeopleFilter(self)
+        self.people_filter.setSourceModel(self.people_model)
+        self.names_model = QStringListModel(self)  # for every name completer
+        self.stats: dict = {}
+        self.scan_job: ScanJob | None = None
+        self._scan_queue: list[list[str]] = []
+        self._scan_pool = QThreadPool(self)
+        self._scan_pool.setMaxThreadCount(1)
+        self.runner = self._make_runner()
+
+    def _make_runner(self) -> LibraryRunner:
+        runner = LibraryRunner(self.library_path, self._opener, self)
+        runner.busyChanged.connect(lambda _: self.busyChanged.emit(not self.idle))
+        return runner
+
+    # -- state ----------------------------------------------------------------------------------
+    @property
+    def scanning(self) -> bool:
+        return self.scan_job is not None
+
+    @property
+    def idle(self) -> bool:
+        """No library work queued and no scan running (thumbnails may still be loading)."""
+        return self.runner.idle and not self.scanning
+
+    def names(self) -> list[str]:
+        return self.names_model.stringList()
+
+    # -- reading --------------------------------------------------------------------------------
+    def reload_people(self) -> None:
+        self.runner.submit(load_people, self._people_loaded, self._library_error)
+
+    def _people_loaded(self, data: dict) -> None:
+        self.people_model.set_people(data["people"], data["covers"])
+        if data["names"] != self.names_model.stringList():
+            self.names_model.setStringList(data["names"])
+        self.stats = data["stats"]
+        self.peopleLoaded.emit(self.stats)
+
+    def run(self, fn, on_done: Callable | None = None, on_error: Callable | None = None) -> None:
+        """Call ``fn(library)`` off the GUI thread; ``on_done(result)`` back on it."""
+        self.runner.submit(fn, on_done, on_error or self.report_error)
+
+    # -- deciding -------------------------------------------------------------------------------
+    def decide(self, fn, message, on_done: Callable | None = None) -> None:
+        """A user decision (name, merge, reject, ...): run it, say what it did, reload."""
+
+        def done(result):
+            text = message(result) if callable(message) else message
+            if text:
+                self.status.emit(f"{text}. Ctrl+Z undoes it.")
+            if on_done is not None:
+                on_done(result)
+            self.changed()
+
+        self.runner.submit(fn, done, self.report_error)
+
+    def rename(self, target, name: str, on_done: Callable | None = None) -> None:
+        existing = name in self.names()
+        if target.kind == "group":
+            message = f"Added the group to {name}" if existing else f"Named {name}"
+        else:
+            message = f"Merged into {name}" if existing else f"Renamed to {name}"
+        self.decide(lambda lib: lib.people.name(target, name), message, on_done)
+
+    def merge(self, targets) -> None:
+        self.decide(lambda lib: lib.people.merge(targets), f"Merged {len(targets)} people and groups")
+
+    def undo(self) -> None:
+        def undone(summary):
+            self.status.emit(f"Undid: {summary}")
+            self.changed()
+
+        self.runner.submit(lambda lib: lib.people.undo(), undone, self.report_error)
+
+    def changed(self) -> None:
+        self.reload_people()
+        self.libraryChanged.emit()
+
+    def report_error(self, exc: Exception) -> None:
+        if isinstance(exc, PhotoFaceError):
+            self.problem.emit(str(exc))
+        else:
+            self.problem.emit(f"Something went wrong: {exc}")
+
+    def _library_error(self, exc: Exception) -> None:
+        if isinstance(exc, PhotoFaceError):
+            self.libraryFailed.emit(str(exc))
+        else:
+            self.report_error(exc)
+
+    # -- scanning -------------------------------------------------------------------------------
+    def scan(self, folders) -> None:
+        folders = [str(f) for f in folders]
+        if self.scan_job is not None:
+            if folders not in self._scan_queue and folders != self.scan_job.folders:
+                self._scan_queue.append(folders)
+                self.status.emit(f"{_names(folders)} will be scanned after the current scan")
+            return
+        job = ScanJob(self.library_path, folders, self.scan_workers, self._opener, self)
+        job.progress.connect(self.scanProgress)
+        job.phase.connect(self.scanPhase)
+        job.finished.connect(self._scan_done)
+        job.failed.connect(self._scan_failed)
+        self.scan_job = job
+        self.busyChanged.emit(True)
+        self._scan_pool.start(job.run)
+        self.scanStarted.emit(folders)
+
+    def cancel_scan(self) -> None:
+        self._scan_queue.clear()
+        if self.scan_job is not None:
+            self.scan_job.cancel()
+            self.status.emit("Stopping the scan; what was scanned is kept…")
+
+    def _scan_done(self, summary) -> None:
+        self._end_scan()
+        if summary.changed or summary.moved:
+            self.images.clear()  # edited or moved photos: crops from the new pixels
+        self.scanFinished.emit(summary)
+        if summary.failed:
+            self.photoErrors.emit(list(summary.failed))
+        self.changed()
+        self._next_scan()
+
+    def _scan_failed(self, exc) -> None:
+        self._end_scan()
+        self.report_error(exc)
+        self.scanFinished.emit(None)
+        self.changed()
+        self._next_scan()
+
+    def _end_scan(self) -> None:
+        job, self.scan_job = self.scan_job, None
+        if job is not None:
+            job.deleteLater()
+        self.busyChanged.emit(not self.idle)
+
+    def _next_scan(self) -> None:
+        if self._scan_queue:
+            self.scan(self._scan_queue.pop(0))
+
+    def show_photo_errors(self) -> None:
+        """Every unreadable photo in the library (not only the last scan's)."""
+        self.run(lambda lib: [(e["path"], e["error"]) for e in lib.photo_errors()], self.photoErrors.emit)
+
+    # -- settings -------------------------------------------------------------------------------
+    def read_settings(self, on_done: Callable[[dict], None]) -> None:
+        def read(lib):
+            return {
+                "min_face_size": lib.detector_settings().min_face_size,
+                "strictness": round(lib.threshold / lib.card.threshold, 3),
+                "threshold": lib.threshold,
+            }
+
+        self.run(read, on_done)
+
+    def apply_settings(self, min_face_size: int, strictness: float) -> None:
+        def apply(lib):
+            lib.set_min_face_size(min_face_size)
+            if abs(lib.threshold / lib.card.threshold - strictness) < 1e-6:
+                return False
+            lib.set_strictness(strictness)
+            lib.refresh()  # suggestions and groups follow the new strictness
+            return True
+
+        def done(regrouped):
+            self.status.emit("Settings saved; faces regrouped with the new strictness" if regrouped
+                             else "Settings saved")
+            if regrouped:
+                self.changed()
+
+        self.status.emit("Saving settings…")
+        self.run(apply, done)
+
+    def switch_library(self, path) -> None:
+        """Use another library file (never during a scan)."""
+        path = Path(path).expanduser()
+        if path == self.library_path:
+            return
+        if self.scanning:
+            self.problem.emit("Wait for the scan to finish before switching libraries")
+            return
+        self.runner.shutdown()
+        self.runner.deleteLater()
+        self.library_path = path
+        self.runner = self._make_runner()
+        self.images.clear()
+        self.status.emit(f"Opened the library {path}")
+        self.changed()
+
+    # -- closing --------------------------------------------------------------------------------
+    def shutdown(self) -> None:
+        self._scan_queue.clear()
+        if self.scan_job is not None:
+            self.scan_job.cancel(closing=True)
+        self._scan_pool.waitForDone()
+        self.runner.shutdown()
+        self.images.shutdown()
+
+
+def _names(folders) -> str:
+    return ", ".join(Path(f).name or f for f in folders)

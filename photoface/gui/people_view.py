@@ -1,0 +1,168 @@
+"""The people page: named people, then unnamed groups by size, with a filter box.
+
+Double-click a name (or F2) to rename; completion offers existing names, and choosing one merges.
+Double-click a face (or Enter) to open the person. Drag one tile onto another to merge them.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView, QHBoxLayout, QLabel, QLineEdit, QMenu, QStackedWidget, QVBoxLayout, QWidget,
+)
+
+from .delegates import TileDelegate
+from .grid import TileGrid
+from .models import TargetRole, plural
+
+
+class PeopleView(QWidget):
+    selectionChanged = Signal()
+
+    def __init__(self, controller, parent=None):
+        super().__init__(parent)
+        self.controller = controller
+        self.model = controller.people_model
+        self.proxy = controller.people_filter
+
+        title = QLabel("People")
+        f = title.font()
+        f.setPointSizeF(f.pointSizeF() * 1.5)
+        f.setBold(True)
+        title.setFont(f)
+        self.counts = QLabel()
+        self.counts.setEnabled(False)
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Filter by name")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.setAccessibleName("Filter people")
+        self.filter.setMaximumWidth(280)
+        self.filter.textChanged.connect(self.proxy.set_text)
+        self.filter.returnPressed.connect(self._focus_first)
+
+        header = QHBoxLayout()
+        header.addWidget(title)
+        header.addSpacing(8)
+        header.addWidget(self.counts, 0, Qt.AlignBottom)
+        header.addStretch(1)
+        header.addWidget(self.filter)
+
+        self.delegate = TileDelegate(controller.thumb_size, round_image=True)
+        self.delegate.completer = _names_completer(controller.names_model)
+        self.grid = TileGrid(self.delegate, rename_on_title=True)
+        self.grid.setModel(self.proxy)
+        self.grid.setAccessibleName("People and groups")
+        self.grid.setDragEnabled(True)
+        self.grid.setAcceptDrops(True)
+        self.grid.setDropIndicatorShown(True)
+        self.grid.setDragDropMode(QAbstractItemView.DragDrop)
+        self.grid.setDragDropOverwriteMode(True)  # dropping on a tile means "merge into it"
+        self.grid.setDefaultDropAction(Qt.CopyAction)
+        self.grid.activated.connect(self._open_index)
+        self.grid.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.grid.customContextMenuRequested.connect(self._menu)
+        self.grid.selectionModel().selectionChanged.connect(lambda *_: self.selectionChanged.emit())
+
+        self.empty = QLabel(
+            "<h2>No people yet</h2><p>Open a folder of photos (Ctrl+O), or drop one here.<br>"
+            "PhotoFace finds the faces in it and groups them into people for you to name.</p>"
+        )
+        self.empty.setAlignment(Qt.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.grid)
+        self.pages.addWidget(self.empty)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 10, 12, 4)
+        layout.addLayout(header)
+        layout.addWidget(self.pages, 1)
+
+        # F2 is the main window's Rename action (Edit menu), which calls rename_current() here: a
+        # second F2 shortcut on this page would make the key ambiguous, and neither would fire.
+
+        self.model.modelAboutToBeReset.connect(self._remember)
+        self.model.modelReset.connect(self._restore)
+        self._kept = ([], None, 0)
+        self._update_counts()
+
+    # -- selection ------------------------------------------------------------------------------
+    def selected_targets(self) -> list:
+        rows = sorted(self.grid.selectionModel().selectedIndexes(), key=lambda i: i.row())
+        return [i.data(TargetRole) for i in rows]
+
+    def current_target(self):
+        idx = self.grid.currentIndex()
+        return idx.data(TargetRole) if idx.isValid() else None
+
+    def select(self, target) -> None:
+        row = self.model.row_of(target)
+        if row >= 0:
+            idx = self.proxy.mapFromSource(self.model.index(row))
+            self.grid.selectionModel().setCurrentIndex(idx, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+            self.grid.scrollTo(idx)
+
+    def _remember(self) -> None:
+        self._kept = (self.selected_targets(), self.current_target(), self.grid.verticalScrollBar().value())
+
+    def _restore(self) -> None:
+        selected, current, scroll = self._kept
+        sel = self.grid.selectionModel()
+        for t in selected:
+            row = self.model.row_of(t)
+            if row >= 0:
+                sel.select(self.proxy.mapFromSource(self.model.index(row)), sel.SelectionFlag.Select)
+        if current is not None:
+            row = self.model.row_of(current)
+            if row >= 0:
+                sel.setCurrentIndex(self.proxy.mapFromSource(self.model.index(row)), sel.SelectionFlag.NoUpdate)
+        self.grid.verticalScrollBar().setValue(scroll)
+        self._update_counts()
+
+    def _update_counts(self) -> None:
+        people, groups = self.model.counts()
+        self.counts.setText(f"{people} {'person' if people == 1 else 'people'} · {plural(groups, 'unnamed group')}")
+        self.pages.setCurrentWidget(self.grid if people or groups else self.empty)
+
+    # -- actions --------------------------------------------------------------------------------
+    def _open_index(self, index) -> None:
+        target = index.data(TargetRole)
+        if target is not None:
+            self.controller.openPerson.emit(target)
+
+    def _focus_first(self) -> None:
+        if self.proxy.rowCount():
+            self.grid.setFocus()
+            self.grid.setCurrentIndex(self.proxy.index(0, 0))
+
+    def rename_current(self) -> None:
+        idx = self.grid.currentIndex()
+        if idx.isValid():
+            self.grid.edit(idx)
+
+    def merge_selected(self) -> None:
+        targets = self.selected_targets()
+        if len(targets) >= 2:
+            self.controller.merge(targets)
+
+    def _menu(self, pos) -> None:
+        idx = self.grid.indexAt(pos)
+        if not idx.isValid():
+            return
+        target = idx.data(TargetRole)
+        menu = QMenu(self)
+        menu.addAction("Open", lambda: self.controller.openPerson.emit(target))
+        menu.addAction("Rename…", lambda: self.grid.edit(idx))
+        selected = self.selected_targets()
+        if len(selected) >= 2:
+            menu.addAction(f"Merge {len(selected)} selected", self.merge_selected)
+        menu.addAction("Find photos of this person", lambda: self.controller.findPerson.emit(str(target)))
+        menu.exec(self.grid.viewport().mapToGlobal(pos))
+
+
+def _names_completer(names_model):
+    from PySide6.QtWidgets import QCompleter
+
+    completer = QCompleter(names_model)
+    completer.setCaseSensitivity(Qt.CaseInsensitive)
+    return completer
