@@ -6,8 +6,9 @@ so the network never sees crops made differently from the ones it was trained on
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
+
+from .imaging import invert_affine, resize_area, warp_affine
 
 # The widely used 5-point template for 112x112 crops (insightface/ArcFace), in the order of
 # LANDMARK_NAMES: eye on the image's left, eye on the image's right, nose tip, mouth corners.
@@ -62,15 +63,14 @@ def align_face(image: np.ndarray, landmarks: np.ndarray, size: int = 112) -> np.
     scale = float(np.sqrt(abs(np.linalg.det(m[:, :2]))))
     if scale < 0.5:
         image, m = _shrink_region(image, m, size, scale)
-    return cv2.warpAffine(
-        image, m, (size, size), flags=cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_CONSTANT, borderValue=0,
-    )
+    # Bilinear, black outside the image (what OpenCV's warpAffine with INTER_LINEAR and
+    # BORDER_CONSTANT did, in floating point).
+    return warp_affine(image, m, (size, size), border_value=0)
 
 
 def _shrink_region(image: np.ndarray, m: np.ndarray, size: int, scale: float):
     """Crop the source region the output covers, shrink it to ~1.5x the output's resolution."""
-    inv = cv2.invertAffineTransform(m)
+    inv = invert_affine(m)
     corners = np.array([[0, 0, 1], [size, 0, 1], [0, size, 1], [size, size, 1]], dtype=np.float64)
     pts = corners @ inv.T
     h, w = image.shape[:2]
@@ -83,7 +83,7 @@ def _shrink_region(image: np.ndarray, m: np.ndarray, size: int, scale: float):
     region = image[y0:y1, x0:x1]
     f = min(1.0, scale * 1.5)
     new_w, new_h = max(1, round((x1 - x0) * f)), max(1, round((y1 - y0) * f))
-    small = cv2.resize(region, (new_w, new_h), interpolation=cv2.INTER_AREA)
+    small = resize_area(region, (new_w, new_h))  # exact area averaging (OpenCV's INTER_AREA)
     fx, fy = new_w / (x1 - x0), new_h / (y1 - y0)
     # small pixel (u, v) <- region pixel ((u + .5) / fx - .5, ...) <- image pixel + (x0, y0)
     to_image = np.array(

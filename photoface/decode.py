@@ -3,9 +3,10 @@
 Everything that can go wrong with a file ends here as one :class:`DecodeError` naming the file and
 the reason, so a scan can record it and move on. The header is read first (Pillow reads only the
 header on ``open``), which gives the format, the size for the decompression-bomb check and the EXIF
-orientation before a single pixel is decoded. Pixels are decoded by OpenCV, which for JPEG can
-decode straight to 1/2, 1/4 or 1/8 size: a 12 MP photo is never decoded at full size when the
-detector only needs 1600 px.
+orientation before a single pixel is decoded. The pixels are decoded by Pillow too, from the same
+opened file; for JPEG straight to 1/2, 1/4 or 1/8 size (libjpeg's DCT scaling, ``Image.draft``):
+a 12 MP photo is never decoded at full size when the detector only needs 1600 px. (No OpenCV: the
+app's run time does not need it.)
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from .errors import DecodeError
@@ -29,12 +29,9 @@ DEFAULT_MAX_PIXELS = 200_000_000
 
 _EXIF_ORIENTATION = 0x0112
 
-_REDUCED_FLAGS = {
-    1: cv2.IMREAD_COLOR,
-    2: cv2.IMREAD_REDUCED_COLOR_2,
-    4: cv2.IMREAD_REDUCED_COLOR_4,
-    8: cv2.IMREAD_REDUCED_COLOR_8,
-}
+# Pillow's transposes that make stored pixels upright, per EXIF orientation (2-8).
+_TRANSPOSE = {2: "FLIP_LEFT_RIGHT", 3: "ROTATE_180", 4: "FLIP_TOP_BOTTOM", 5: "TRANSPOSE",
+              6: "ROTATE_270", 7: "TRANSVERSE", 8: "ROTATE_90"}
 
 
 @dataclass(frozen=True)
@@ -78,6 +75,13 @@ class ImageHeader:
 
 def read_header(data: bytes, path: str | os.PathLike = "<bytes>") -> ImageHeader:
     """Read format, size, mode and EXIF orientation without decoding pixels."""
+    im, header = _open(data, path)
+    im.close()
+    return header
+
+
+def _open(data: bytes, path):
+    """Open ``data`` with Pillow (header only) -> (the open image, its :class:`ImageHeader`)."""
     from PIL import Image, UnidentifiedImageError
 
     if not data:
@@ -86,22 +90,25 @@ def read_header(data: bytes, path: str | os.PathLike = "<bytes>") -> ImageHeader
         with warnings.catch_warnings():
             # Our own pixel limit applies; Pillow's bomb warning would only repeat it.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as im:
-                fmt = (im.format or "").upper()
-                width, height = im.size
-                mode = im.mode
-                orientation = _orientation(im)
+            im = Image.open(io.BytesIO(data))
+            fmt = (im.format or "").upper()
+            width, height = im.size
+            mode = im.mode
+            orientation = _orientation(im)
     except UnidentifiedImageError:
         raise DecodeError(path, "not an image in a supported format") from None
     except Image.DecompressionBombError as exc:
         raise DecodeError(path, f"image is too large ({exc})") from None
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise DecodeError(path, f"unreadable image header ({exc})") from None
+    header = ImageHeader(fmt, width, height, mode, orientation)
     if fmt not in SUPPORTED_FORMATS:
+        im.close()
         raise DecodeError(path, f"unsupported image format {fmt or 'unknown'}")
     if width < 1 or height < 1:
+        im.close()
         raise DecodeError(path, f"invalid image size {width}x{height}")
-    return ImageHeader(fmt, width, height, mode, orientation)
+    return im, header
 
 
 def _orientation(im) -> int:
@@ -142,27 +149,41 @@ def decode_bytes(
     With ``max_side``, the result's longer side is at most ``max_side`` pixels (JPEGs are decoded
     at reduced size where that is enough); without it, the full-size image is returned.
     """
-    header = read_header(data, path)
-    if header.width * header.height > max_pixels:
-        raise DecodeError(
-            path,
-            f"image is too large to open safely ({header.width}x{header.height} pixels, "
-            f"limit {max_pixels / 1e6:.0f} megapixels)",
-        )
-    buf = np.frombuffer(data, dtype=np.uint8)
-    flags_extra = cv2.IMREAD_IGNORE_ORIENTATION  # orientation is applied below, for every format
-    longest = max(header.width, header.height)
-    if header.format in ("JPEG", "MPO") and header.mode != "CMYK":
-        factor = _reduction_factor(longest, max_side)
-        img = _imdecode(buf, _REDUCED_FLAGS[factor] | flags_extra, path)
-    elif header.mode == "CMYK":
-        img = _decode_with_pillow(data, path)
-    else:
-        img = _to_bgr8(_imdecode(buf, cv2.IMREAD_UNCHANGED | flags_extra, path), path)
-    img = _apply_orientation(img, header.orientation)
-    if max_side and max(img.shape[:2]) > max_side:
-        img = _resize_longest(img, max_side)
-    rgb = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    from PIL import Image
+
+    im, header = _open(data, path)
+    with im:
+        if header.width * header.height > max_pixels:
+            raise DecodeError(
+                path,
+                f"image is too large to open safely ({header.width}x{header.height} pixels, "
+                f"limit {max_pixels / 1e6:.0f} megapixels)",
+            )
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                if header.format in ("JPEG", "MPO"):
+                    factor = _reduction_factor(max(header.width, header.height), max_side)
+                    if factor > 1:
+                        # libjpeg scales by the largest of 1/2, 1/4, 1/8 that keeps this size.
+                        im.draft(im.mode, (header.width // factor, header.height // factor))
+                im.load()
+                img = _to_rgb8(im, path)
+            img = _apply_orientation(img, header.orientation)
+            if max_side and max(img.size) > max_side:
+                img = _resize_longest(img, max_side)
+            rgb = np.array(img)  # a writable copy, owned by NumPy
+        except DecodeError:
+            raise
+        except MemoryError:
+            raise DecodeError(path, "not enough memory to decode the image") from None
+        except Exception as exc:  # Pillow's decoders raise many kinds on broken data
+            if "truncated" in str(exc):
+                raise DecodeError(path, "corrupt or truncated image data") from None
+            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            raise DecodeError(path, f"corrupt image data ({reason})") from None
+    if rgb.size == 0:
+        raise DecodeError(path, "corrupt or truncated image data")
     return DecodedImage(rgb, header.oriented_size, header.format, header.orientation)
 
 
@@ -177,81 +198,62 @@ def _reduction_factor(longest: int, max_side: int | None) -> int:
     return factor
 
 
-def _imdecode(buf: np.ndarray, flags: int, path) -> np.ndarray:
-    try:
-        img = cv2.imdecode(buf, flags)
-    except cv2.error as exc:
-        raise DecodeError(path, f"corrupt image data ({str(exc).strip().splitlines()[-1]})") from None
-    if img is None or img.size == 0:
-        raise DecodeError(path, "corrupt or truncated image data")
-    return img
+def _to_rgb8(im, path):
+    """Any mode Pillow decodes to (grey, palette, 16-bit, float, alpha, CMYK...) -> 8-bit RGB.
 
-
-def _decode_with_pillow(data: bytes, path) -> np.ndarray:
-    """CMYK JPEGs: Pillow handles Adobe's inverted CMYK correctly; OpenCV's colours are off."""
+    16-bit samples keep their high byte; float images in [0, 1] are scaled to [0, 255]; anything
+    with transparency is composited on white. CMYK JPEGs (Adobe's inverted ones too) are
+    converted by Pillow.
+    """
     from PIL import Image
 
-    try:
-        with Image.open(io.BytesIO(data)) as im:
-            rgb = np.asarray(im.convert("RGB"))
-    except (OSError, ValueError, SyntaxError, EOFError) as exc:
-        raise DecodeError(path, f"corrupt image data ({exc})") from None
-    return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    mode = im.mode
+    if mode == "RGB":
+        return im
+    if mode in ("RGBA", "LA", "PA", "La", "RGBa") or (
+        mode in ("P", "L", "RGB", "1") and "transparency" in im.info
+    ):
+        rgba = np.asarray(im.convert("RGBA"))
+        return Image.fromarray(_composite_on_white(rgba[:, :, :3], rgba[:, :, 3]))
+    if mode.startswith("I;16"):
+        grey = (np.asarray(im).astype(np.uint16) >> 8).astype(np.uint8)
+        return Image.fromarray(grey).convert("RGB")
+    if mode == "I":
+        grey = np.clip(np.asarray(im), 0, 255).astype(np.uint8)
+        return Image.fromarray(grey).convert("RGB")
+    if mode == "F":
+        x = np.asarray(im, dtype=np.float32)
+        finite = x[np.isfinite(x)]
+        scale = 255.0 if finite.size and float(finite.max()) <= 1.0 else 1.0
+        grey = np.clip(np.nan_to_num(x) * scale, 0, 255).astype(np.uint8)
+        return Image.fromarray(grey).convert("RGB")
+    if mode in ("L", "1", "P", "CMYK", "YCbCr", "LAB", "HSV", "RGBX"):
+        return im.convert("RGB")
+    raise DecodeError(path, f"unsupported image mode {mode}")
 
 
-def _to_bgr8(img: np.ndarray, path) -> np.ndarray:
-    """Any depth and channel count OpenCV returns with IMREAD_UNCHANGED -> 8-bit BGR."""
-    if img.dtype == np.uint16:
-        img = (img >> 8).astype(np.uint8)
-    elif img.dtype in (np.float32, np.float64):
-        scale = 255.0 if float(np.nanmax(img)) <= 1.0 else 1.0
-        img = np.clip(np.nan_to_num(img) * scale, 0, 255).astype(np.uint8)
-    elif img.dtype != np.uint8:
-        img = np.clip(img, 0, 255).astype(np.uint8)
-    if img.ndim == 2:
-        return cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
-    channels = img.shape[2]
-    if channels == 1:
-        return cv2.cvtColor(img[:, :, 0], cv2.COLOR_GRAY2BGR)
-    if channels == 2:  # grey + alpha
-        return _composite_on_white(cv2.cvtColor(img[:, :, 0], cv2.COLOR_GRAY2BGR), img[:, :, 1])
-    if channels == 3:
-        return img
-    if channels == 4:
-        return _composite_on_white(img[:, :, :3], img[:, :, 3])
-    raise DecodeError(path, f"unsupported channel count {channels}")
-
-
-def _composite_on_white(bgr: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+def _composite_on_white(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """Transparent areas become white, as an image viewer shows them, not black."""
     a = alpha.astype(np.float32)[:, :, None] / 255.0
-    out = bgr.astype(np.float32) * a + 255.0 * (1.0 - a)
+    out = rgb.astype(np.float32) * a + 255.0 * (1.0 - a)
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
-def _apply_orientation(img: np.ndarray, orientation: int) -> np.ndarray:
-    """Rotate/flip stored pixels so that the image is upright (EXIF orientations 1-8)."""
-    if orientation == 2:
-        return cv2.flip(img, 1)
-    if orientation == 3:
-        return cv2.rotate(img, cv2.ROTATE_180)
-    if orientation == 4:
-        return cv2.flip(img, 0)
-    if orientation == 5:
-        return cv2.transpose(img)
-    if orientation == 6:
-        return cv2.rotate(img, cv2.ROTATE_90_CLOCKWISE)
-    if orientation == 7:
-        return cv2.rotate(cv2.transpose(img), cv2.ROTATE_180)
-    if orientation == 8:
-        return cv2.rotate(img, cv2.ROTATE_90_COUNTERCLOCKWISE)
-    return img
+def _apply_orientation(img, orientation: int):
+    """Rotate/flip stored pixels (a Pillow image) so that it is upright (EXIF orientations 1-8)."""
+    from PIL import Image
+
+    name = _TRANSPOSE.get(orientation)
+    return img.transpose(getattr(Image.Transpose, name)) if name else img
 
 
-def _resize_longest(img: np.ndarray, max_side: int) -> np.ndarray:
-    h, w = img.shape[:2]
+def _resize_longest(img, max_side: int):
+    w, h = img.size
     s = max_side / max(h, w)
     size = (max(1, round(w * s)), max(1, round(h * s)))
-    # Area averaging for real reductions; bilinear is as good (and 4x faster) for mild ones.
-    interp = cv2.INTER_AREA if s < 0.6 else cv2.INTER_LINEAR
-    return cv2.resize(img, size, interpolation=interp)
+    from PIL import Image
+
+    # Box (area averaging, like OpenCV's INTER_AREA) for every reduction: as sharp as an
+    # antialiased bilinear here and faster (28 against 39 ms for 2000x1500 -> 1600x1200).
+    resample = Image.Resampling.BOX if s < 1 else Image.Resampling.BILINEAR
+    return img.resize(size, resample)

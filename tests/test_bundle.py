@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SIZE_LIMIT_MB = 480
 START_LIMIT_S = 3.0  # frozen app start to shown window
 FORBIDDEN = ("tensorflow", "keras", "tf_keras", "mtcnn", "jax", "torch", "matplotlib", "dlib",
-             "training", "tests", "skimage", "IPython", "tkinter", "pytest", "benchmarks")
+             "training", "tests", "skimage", "IPython", "tkinter", "pytest", "benchmarks", "cv2")
 
 
 def _env(tmp: Path, **extra) -> dict:
@@ -94,8 +94,8 @@ def test_size_and_contents(bundle):
 
     internal = app / "_internal"
     tops = {m.split(".")[0] for m in _bundled_modules(bundle["exe"])}
-    tops |= {p.name for p in internal.iterdir() if p.is_dir()}  # packages collected as files (cv2)
-    assert {"photoface", "numpy", "cv2", "ai_edge_litert", "sklearn", "scipy", "PySide6"} <= tops
+    tops |= {p.name for p in internal.iterdir() if p.is_dir()}  # packages collected as files
+    assert {"photoface", "numpy", "PIL", "ai_edge_litert", "sklearn", "scipy", "PySide6"} <= tops
     assert not tops & set(FORBIDDEN), sorted(tops & set(FORBIDDEN))
     assert not [p.name for p in internal.iterdir() if p.name.split(".")[0].split("-")[0] in FORBIDDEN]
     assert not list(internal.rglob("libtensorflow*"))

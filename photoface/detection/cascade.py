@@ -2,7 +2,8 @@
 
 The three networks are the ``mtcnn`` package's trained weights, exported by
 ``training/export_detector.py``; everything around them (pyramid, proposal decoding, NMS, box
-regression, crops, landmarks) is NumPy/OpenCV here so that detection never needs TensorFlow.
+regression, crops, landmarks) is NumPy/Pillow here so that detection never needs TensorFlow (nor
+OpenCV).
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
+from PIL import Image
 
 from ..config import models_dir
 from ..errors import ModelError
+from ..imaging import pad_for_sampling, sample_grid
 from ..runtime import LiteModel
 from .boxes import nms, regress, square
 
@@ -128,26 +130,33 @@ def build_pyramid(rgb: np.ndarray, min_face: float, factor: float):
 
     The first P-Net level maps ``min_face`` pixels onto P-Net's 12-pixel window (never upsampling:
     ``min_face`` below 12 is taken as 12); each next level is ``factor`` smaller, down to a
-    12-pixel image. Levels are area-averaged, with sizes truncated, as the mtcnn package does.
+    12-pixel image. Sizes are truncated, as the mtcnn package does. Levels are box-filtered by
+    Pillow (each level pixel is the mean of the source pixels whose centres it covers; the
+    package's OpenCV ``INTER_AREA`` also weights the partly covered ones: levels differ by about
+    one grey level on average, which changes no detection measurably).
     """
     h, w = rgb.shape[:2]
     levels = []
-    octaves = [(1.0, rgb)]  # full, half, quarter... size copies to resize from
+    octaves = [(1.0, Image.fromarray(np.ascontiguousarray(rgb)))]  # full, half, quarter... size copies
     use_octaves = h * w > EXACT_PYRAMID_MAX_PIXELS
     scale = PNET_CELL / max(float(min_face), PNET_CELL)
     while min(h, w) * scale >= PNET_CELL:
         while (
             use_octaves
             and scale <= octaves[-1][0] / 2
-            and min(octaves[-1][1].shape[:2]) >= 2 * PNET_CELL
+            and min(octaves[-1][1].size) >= 2 * PNET_CELL
         ):
             s_oct, img_oct = octaves[-1]
-            oh, ow = img_oct.shape[:2]
-            half = cv2.resize(img_oct, (ow // 2, oh // 2), interpolation=cv2.INTER_AREA)
-            octaves.append((s_oct / 2, half))
+            ow, oh = img_oct.size
+            if (ow % 2, oh % 2) != (0, 0):
+                img_oct = img_oct.crop((0, 0, ow - ow % 2, oh - oh % 2))
+            octaves.append((s_oct / 2, img_oct.reduce(2)))  # exact 2x2 means
         size = (max(1, int(w * scale)), max(1, int(h * scale)))
         src = octaves[-1][1]
-        img = src if src.shape[1::-1] == size else cv2.resize(src, size, interpolation=cv2.INTER_AREA)
+        if src.size == size:
+            img = np.asarray(src) if src is not octaves[0][1] else rgb
+        else:
+            img = np.asarray(src.resize(size, Image.Resampling.BOX))
         levels.append((scale, img))
         scale *= factor
     return levels
@@ -178,28 +187,24 @@ def crop_boxes(image: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
     """Resample each box of ``image`` to ``size`` x ``size`` pixels (uint8, n x size x size x 3).
 
     Sampling is bilinear with the box corners on the first and last samples, and mid-grey
-    outside the image (zero after normalisation), as in the mtcnn package. One ``cv2.remap``
-    call samples a whole chunk of boxes.
+    outside the image (zero after normalisation), as in the mtcnn package. The sample grids of
+    a whole chunk of boxes are gathered at once (see :func:`photoface.imaging.sample_grid`).
     """
     n = len(boxes)
     out = np.empty((n, size, size, 3), dtype=np.uint8)
+    if n == 0:
+        return out
     h, w = image.shape[:2]
     grid = np.arange(size, dtype=np.float32)
     # The package's normalised box coordinates (x / W) scaled by (W - 1).
     fx, fy = (w - 1) / w, (h - 1) / h
-    chunk = (32767 // size) - 1  # cv2.remap's maps must stay under SHRT_MAX rows
+    padded = pad_for_sampling(image, 128)
+    chunk = max(1, 65536 // (size * size))  # about 64k samples at a time (fits the caches)
     for start in range(0, n, chunk):
         b = boxes[start : start + chunk, :4].astype(np.float32)
-        m = len(b)
         step_x = (b[:, 2] - b[:, 0]) * fx / (size - 1)
         step_y = (b[:, 3] - b[:, 1]) * fy / (size - 1)
-        map_x = b[:, 0, None, None] * fx + grid[None, None, :] * step_x[:, None, None]
-        map_y = b[:, 1, None, None] * fy + grid[None, :, None] * step_y[:, None, None]
-        map_x = np.broadcast_to(map_x, (m, size, size)).reshape(-1, size)
-        map_y = np.broadcast_to(map_y, (m, size, size)).reshape(-1, size)
-        crops = cv2.remap(
-            image, np.ascontiguousarray(map_x), np.ascontiguousarray(map_y), cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_CONSTANT, borderValue=(128, 128, 128),
-        )
-        out[start : start + m] = crops.reshape(m, size, size, 3)
+        xs = b[:, 0, None] * fx + grid[None, :] * step_x[:, None]
+        ys = b[:, 1, None] * fy + grid[None, :] * step_y[:, None]
+        out[start : start + len(b)] = sample_grid(padded, xs, ys)
     return out

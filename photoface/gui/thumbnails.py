@@ -14,8 +14,8 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Callable, Hashable
 
-import cv2
 import numpy as np
+from PIL import Image
 from PySide6.QtCore import QObject, QRectF, QThreadPool, Signal, Slot
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 
@@ -79,13 +79,18 @@ def face_crop(path: str, box, size: int) -> QImage:
     if crop.size == 0:
         crop = np.full((size, size, 3), _PAD, np.uint8)
     else:
-        crop = cv2.copyMakeBorder(
-            crop, max(-y0, 0), max(y1 - ih, 0), max(-x0, 0), max(x1 - iw, 0),
-            cv2.BORDER_CONSTANT, value=_PAD,
-        )
-    interp = cv2.INTER_AREA if crop.shape[0] > size else cv2.INTER_CUBIC
-    crop = cv2.resize(crop, (size, size), interpolation=interp)
-    return to_qimage(crop)
+        pad = ((max(-y0, 0), max(y1 - ih, 0)), (max(-x0, 0), max(x1 - iw, 0)))
+        crop = np.stack([np.pad(crop[:, :, c], pad, constant_values=_PAD[c]) for c in range(3)], axis=-1)
+    return to_qimage(_resize(crop, size, size))
+
+
+def _resize(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Area averaging when shrinking, bicubic when enlarging (as a photo viewer does)."""
+    if rgb.shape[1] == width and rgb.shape[0] == height:
+        return rgb
+    shrink = width < rgb.shape[1]
+    filt = Image.Resampling.BOX if shrink else Image.Resampling.BICUBIC
+    return np.asarray(Image.fromarray(np.ascontiguousarray(rgb)).resize((width, height), filt))
 
 
 def photo_preview(path: str, max_side: int, highlight=None) -> QImage:
@@ -94,8 +99,7 @@ def photo_preview(path: str, max_side: int, highlight=None) -> QImage:
     pixels, ow, oh = _decoded.get(path, max_side)
     if max(pixels.shape[:2]) > max_side:
         k = max_side / max(pixels.shape[:2])
-        pixels = cv2.resize(pixels, (max(1, round(pixels.shape[1] * k)), max(1, round(pixels.shape[0] * k))),
-                            interpolation=cv2.INTER_AREA)
+        pixels = _resize(pixels, max(1, round(pixels.shape[1] * k)), max(1, round(pixels.shape[0] * k)))
     image = to_qimage(pixels)
     image.setText("width", str(ow))
     image.setText("height", str(oh))

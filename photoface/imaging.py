@@ -1,0 +1,192 @@
+"""The few pixel operations the app needs, in NumPy and Pillow (no OpenCV at run time).
+
+* :func:`resize_area` – exact area averaging (what OpenCV calls ``INTER_AREA`` when shrinking):
+  each output pixel is the mean of the source area it covers, fractional pixels weighted by the
+  fraction covered, for any (non-integer) scale. For small images (a face's region): slower than
+  Pillow's box filter, which only takes the pixels whose centres are covered.
+* :func:`sample_bilinear` / :func:`sample_grid` – bilinear sampling at arbitrary points (or on
+  the separable grids of axis-aligned boxes), with a constant colour outside
+  the image that blends in over the last pixel (OpenCV's ``remap``/``warpAffine`` with
+  ``BORDER_CONSTANT``, but in floating point rather than 1/32-pixel steps).
+* :func:`warp_affine` – ``warpAffine`` on top of it: the output pixel ``(u, v)`` takes the source
+  pixel ``M^-1 (u, v)``, pixel centres on integer coordinates.
+* :func:`invert_affine` – the inverse of a 2x3 affine matrix.
+
+Pillow does the rest (decoding, orientation, resizing whole photos): see :mod:`photoface.decode`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def invert_affine(m: np.ndarray) -> np.ndarray:
+    """Inverse of a 2x3 affine transform (as a 2x3 matrix)."""
+    m = np.asarray(m, dtype=np.float64)
+    a = m[:, :2]
+    inv_a = np.linalg.inv(a)
+    out = np.empty((2, 3))
+    out[:, :2] = inv_a
+    out[:, 2] = -inv_a @ m[:, 2]
+    return out
+
+
+def _area_axis(x: np.ndarray, n_out: int, axis: int) -> np.ndarray:
+    """Area-average ``x`` along ``axis`` to ``n_out`` samples (n_out <= x.shape[axis]), float32.
+
+    Output sample j covers the source interval [e_j, e_j+1), e_j = j * n_in / n_out. With
+    i_j = floor(e_j) and f_j = e_j - i_j, its sum is the plain sum of samples i_j .. i_j+1 - 1
+    (one ``reduceat``), less f_j of sample i_j, plus f_j+1 of sample i_j+1.
+    """
+    n_in = x.shape[axis]
+    if n_out == n_in:
+        return x.astype(np.float32, copy=False)
+    if n_in % n_out == 0:  # whole blocks: a plain mean
+        k = n_in // n_out
+        shape = x.shape[:axis] + (n_out, k) + x.shape[axis + 1 :]
+        return x.reshape(shape).mean(axis=axis + 1, dtype=np.float32)
+    edges = np.arange(n_out + 1, dtype=np.float64) * (n_in / n_out)
+    idx = np.floor(edges).astype(np.intp)
+    idx[-1] = n_in
+    frac = (edges - idx).astype(np.float32)
+    frac[-1] = 0.0
+    out = np.add.reduceat(x, idx[:-1], axis=axis, dtype=np.float32)
+    shape = [1] * x.ndim
+    shape[axis] = n_out
+    lo = np.take(x, idx[:-1], axis=axis).astype(np.float32)
+    lo *= frac[:-1].reshape(shape)
+    out -= lo
+    inner = frac[1:] > 0  # the last output never reaches past the end
+    if inner.any():
+        j = np.nonzero(inner)[0]
+        hi = np.take(x, idx[1:][j], axis=axis).astype(np.float32)
+        hi *= frac[1:][j].reshape([len(j) if a == axis else 1 for a in range(x.ndim)])
+        sel = [slice(None)] * x.ndim
+        sel[axis] = j
+        out[tuple(sel)] += hi
+    out *= np.float32(n_out / n_in)
+    return out
+
+
+def resize_area(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Shrink ``img`` (h x w or h x w x c, uint8) to ``size`` = (width, height) by exact area
+    averaging, rounded to the nearest integer. Only for shrinking (each side <= the source's)."""
+    w_out, h_out = int(size[0]), int(size[1])
+    h, w = img.shape[:2]
+    if w_out < 1 or h_out < 1 or w_out > w or h_out > h:
+        raise ValueError(f"resize_area shrinks only: {w}x{h} -> {w_out}x{h_out}")
+    if (w_out, h_out) == (w, h):
+        return img.copy()
+    # Rows first (reduceat adds whole rows: fast), then the columns of the transposed result.
+    x = _area_axis(img, h_out, axis=0)
+    x = np.ascontiguousarray(x.swapaxes(0, 1))
+    x = _area_axis(x, w_out, axis=0).swapaxes(0, 1)
+    x += 0.5
+    np.clip(x, 0, 255, out=x)
+    return x.astype(np.uint8)
+
+
+_PAD = 2  # border pixels around an image to sample: a point is never more than 1 px into them
+
+
+class Padded:
+    """An RGB image framed by ``_PAD`` pixels of a constant colour, one uint32 per pixel (RGBX),
+    ready for :func:`sample_grid` and :func:`sample_bilinear` (one 4-byte gather per neighbour)."""
+
+    def __init__(self, image: np.ndarray, border_value: float):
+        if image.ndim == 2:
+            image = image[:, :, None]
+        h, w, c = image.shape
+        if c > 4:
+            raise ValueError(f"at most 4 channels, not {c}")
+        buf = np.empty((h + 2 * _PAD, w + 2 * _PAD, 4), dtype=np.uint8)
+        buf[...] = np.uint8(border_value)
+        buf[_PAD : _PAD + h, _PAD : _PAD + w, :c] = image
+        self.flat = buf.reshape(-1).view(np.uint32)
+        self.h, self.w, self.channels = h, w, c
+        self.stride = w + 2 * _PAD
+
+    def indices(self, xs: np.ndarray, ys: np.ndarray):
+        """Clamp points into the frame: top-left neighbour's column/row and the fractions."""
+        xs = np.clip(np.asarray(xs, dtype=np.float32) + _PAD, 0, self.w + _PAD)
+        ys = np.clip(np.asarray(ys, dtype=np.float32) + _PAD, 0, self.h + _PAD)
+        x0 = np.floor(xs)
+        y0 = np.floor(ys)
+        return x0.astype(np.intp), y0.astype(np.intp), xs - x0, ys - y0
+
+    def interpolate(self, i00: np.ndarray, ax: np.ndarray, ay: np.ndarray) -> np.ndarray:
+        """Bilinear mix of the four neighbours of the flat indices ``i00`` -> uint8 (..., c)."""
+        flat, pw, c = self.flat, self.stride, self.channels
+
+        def get(offset: int) -> np.ndarray:
+            px = flat[offset:].take(i00).view(np.uint8).reshape(*i00.shape, 4)
+            return px[..., :c].astype(np.float32)
+
+        top = get(1)
+        p00 = get(0)
+        top -= p00
+        top *= ax
+        top += p00
+        bottom = get(pw + 1)
+        p10 = get(pw)
+        bottom -= p10
+        bottom *= ax
+        bottom += p10
+        bottom -= top
+        bottom *= ay
+        bottom += top
+        bottom += 0.5
+        np.clip(bottom, 0, 255, out=bottom)
+        return bottom.astype(np.uint8)
+
+
+def pad_for_sampling(image: np.ndarray, border_value: float = 0.0) -> Padded:
+    return Padded(image, border_value)
+
+
+def sample_grid(padded: Padded, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Bilinear samples on separable grids: ``xs`` (m, nx) and ``ys`` (m, ny) give m grids;
+    returns (m, ny, nx, channels) uint8. Pixel centres are at integer coordinates; outside the
+    image the border colour, blended in over the image's outermost pixel."""
+    x0, y0, ax, ay = padded.indices(xs, ys)
+    i00 = (y0 * padded.stride)[:, :, None] + x0[:, None, :]
+    return padded.interpolate(i00, ax[:, None, :, None], ay[:, :, None, None])
+
+
+def sample_bilinear(
+    image: np.ndarray | Padded, map_x: np.ndarray, map_y: np.ndarray, border_value: float = 0.0
+) -> np.ndarray:
+    """Bilinear samples of ``image`` (h x w x c uint8, c <= 4) at the points (map_x, map_y).
+
+    Pixel centres are at integer coordinates. Points outside the image take ``border_value``,
+    blended with the image over the one-pixel band along its edge (OpenCV's ``remap`` with
+    ``BORDER_CONSTANT``). Returns uint8 with the shape of the maps plus the channels, rounded to
+    the nearest integer.
+    """
+    padded = image if isinstance(image, Padded) else Padded(image, border_value)
+    x0, y0, ax, ay = padded.indices(map_x, map_y)
+    return padded.interpolate(y0 * padded.stride + x0, ax[..., None], ay[..., None])
+
+
+def warp_affine(
+    image: np.ndarray, m: np.ndarray, size: tuple[int, int], border_value: float = 0.0
+) -> np.ndarray:
+    """Bilinear affine warp: output pixel (u, v) = ``image`` at ``M^-1 (u, v)``; ``size`` is
+    (width, height). Outside the image: ``border_value``."""
+    inv = invert_affine(m)
+    w_out, h_out = int(size[0]), int(size[1])
+    u, v = np.meshgrid(np.arange(w_out, dtype=np.float64), np.arange(h_out, dtype=np.float64))
+    map_x = inv[0, 0] * u + inv[0, 1] * v + inv[0, 2]
+    map_y = inv[1, 0] * u + inv[1, 1] * v + inv[1, 2]
+    # Only the part of the image the samples reach (and their neighbours) is framed and read.
+    h, w = image.shape[:2]
+    x0 = int(min(max(np.floor(map_x.min()) - 1, 0), w))
+    y0 = int(min(max(np.floor(map_y.min()) - 1, 0), h))
+    x1 = int(max(min(np.ceil(map_x.max()) + 2, w), x0))
+    y1 = int(max(min(np.ceil(map_y.max()) + 2, h), y0))
+    if x1 <= x0 or y1 <= y0:  # entirely outside
+        shape = (h_out, w_out) + image.shape[2:]
+        return np.full(shape, np.uint8(border_value), dtype=np.uint8)
+    region = image[y0:y1, x0:x1]
+    out = sample_bilinear(region, map_x - x0, map_y - y0, border_value)
+    return out if image.ndim == 3 else out[:, :, 0]
