@@ -41,7 +41,7 @@ class Controller(QObject):
     peopleLoaded = Signal(dict)  # stats of the library after each reload
     status = Signal(str)  # what the app did or is doing, for the status bar
     problem = Signal(str)  # something the user asked for could not be done
-    busyChanged = Signal(bool)
+    busyChanged = Signal()  # work started or ended: see ``idle``
     scanStarted = Signal(list)
     scanProgress = Signal(object)  # ScanProgress
     scanPhase = Signal(str)
@@ -75,7 +75,7 @@ class Controller(QObject):
 
     def _make_runner(self) -> LibraryRunner:
         runner = LibraryRunner(self.library_path, self._opener, self)
-        runner.busyChanged.connect(lambda _: self.busyChanged.emit(not self.idle))
+        runner.busyChanged.connect(self.busyChanged.emit)
         return runner
 
     # -- state ----------------------------------------------------------------------------------
@@ -168,7 +168,7 @@ class Controller(QObject):
         job.finished.connect(self._scan_done)
         job.failed.connect(self._scan_failed)
         self.scan_job = job
-        self.busyChanged.emit(True)
+        self.busyChanged.emit()
         self._scan_pool.start(job.run)
         self.scanStarted.emit(folders)
 
@@ -199,7 +199,7 @@ class Controller(QObject):
         job, self.scan_job = self.scan_job, None
         if job is not None:
             job.deleteLater()
-        self.busyChanged.emit(not self.idle)
+        self.busyChanged.emit()
 
     def _next_scan(self) -> None:
         if self._scan_queue:

@@ -167,7 +167,7 @@ class MainWindow(QMainWindow):
         c.scanFinished.connect(self._scan_finished)
         c.photoErrors.connect(self._photo_errors)
         c.libraryFailed.connect(self._library_failed)
-        c.busyChanged.connect(lambda _: self._update_actions())
+        c.busyChanged.connect(self._update_actions)
         c.openPerson.connect(self.show_person)
         c.openPhotos.connect(self.show_photos)
         c.findFace.connect(self.find_face)

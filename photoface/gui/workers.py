@@ -26,6 +26,8 @@ def open_library(path):
 
 
 class _Relay(QObject):
+    """Carries results from the worker thread to the GUI thread (queued connections)."""
+
     done = Signal(int, object)
     failed = Signal(int, object)
 
@@ -38,7 +40,7 @@ class LibraryRunner(QObject):
     (name, merge, undo) apply in the order the user made them.
     """
 
-    busyChanged = Signal(bool)
+    busyChanged = Signal()  # work started or all done: see ``idle``
 
     def __init__(self, library_path, opener: Callable = open_library, parent=None):
         super().__init__(parent)
@@ -66,7 +68,7 @@ class LibraryRunner(QObject):
         job = next(self._ids)
         self._jobs[job] = (on_done, on_error)
         if len(self._jobs) == 1:
-            self.busyChanged.emit(True)
+            self.busyChanged.emit()
         self._pool.start(lambda: self._run(job, fn))
         return job
 
@@ -114,7 +116,7 @@ class LibraryRunner(QObject):
 
     def _idle_check(self) -> None:
         if not self._jobs:
-            self.busyChanged.emit(False)
+            self.busyChanged.emit()
 
 
 def _is_user_error(exc: Exception) -> bool:
