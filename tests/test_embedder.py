@@ -91,3 +91,23 @@ def test_a_tampered_or_missing_model_is_refused(tmp_path):
         ModelCard.load(tmp_path / "model_card.json")
     with pytest.raises(ModelError, match="not found"):
         Embedder(tmp_path / "nowhere")
+
+
+def test_mirror_averaging_makes_a_face_and_its_mirror_image_one_embedding(embedder, astronaut, detector, tmp_path):
+    faces = detector.detect(astronaut)
+    crop = embedder.align(astronaut, faces[0].landmarks)[None]
+    mirror = crop[:, :, ::-1]
+    if embedder.card.flip_average:
+        assert float(squared_l2(embedder.embed_crops(crop), embedder.embed_crops(mirror))[0]) < 1e-8
+    # The same model without averaging (a copy of its card that says so) sees two views.
+    for name in (embedder.card.model_file, "model_card.json"):
+        shutil.copy(models_dir() / name, tmp_path / name)
+    card = json.loads((tmp_path / "model_card.json").read_text())
+    card["embedding"]["flip_average"] = False
+    (tmp_path / "model_card.json").write_text(json.dumps(card))
+    plain = Embedder(tmp_path)
+    a, b = plain.embed_crops(crop), plain.embed_crops(mirror)
+    assert 1e-4 < float(squared_l2(a, b)[0]) < embedder.card.threshold
+    if embedder.card.flip_average:  # the average lies between the two views
+        avg = (a + b) / np.linalg.norm(a + b)
+        assert float(squared_l2(avg, embedder.embed_crops(crop))[0]) < 1e-8

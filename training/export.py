@@ -38,13 +38,14 @@ def to_tflite(model) -> bytes:
     return tf.lite.TFLiteConverter.from_concrete_functions([frozen]).convert()
 
 
-def build_card(config: dict, sha256: str, size: int, embedding: int, report: dict | None) -> dict:
+def build_card(config: dict, sha256: str, size: int, embedding: int, report: dict | None,
+               flip_average: bool = True) -> dict:
     report = report or {}
     today = dt.date.today().isoformat()
     return {
         "model_file": MODEL_FILE,
         "sha256": sha256,
-        "version": f"{config.get('name', 'model')}-{today}-{sha256[:8]}",
+        "version": f"{config.get('name', 'model')}-{today}-{sha256[:8]}" + ("-flip" if flip_average else ""),
         "date": today,
         "input": {
             "size": size,
@@ -58,6 +59,8 @@ def build_card(config: dict, sha256: str, size: int, embedding: int, report: dic
             "size": embedding,
             "normalised": "L2",
             "distance": "squared_l2",
+            # Embed each face and its mirror image and average: measured better (README).
+            "flip_average": flip_average,
             "same_person_threshold": float(report.get("threshold", {}).get("value", 1.0)),
             "threshold_chosen_on": report.get("threshold", {}).get("chosen_on", "not evaluated"),
             **{key: p["value"] for key, p in report.get("operating_points", {}).items()},
@@ -71,7 +74,8 @@ def build_card(config: dict, sha256: str, size: int, embedding: int, report: dic
     }
 
 
-def export(run_dir: Path, out_dir: Path, report: dict | None = None, samples: np.ndarray | None = None) -> dict:
+def export(run_dir: Path, out_dir: Path, report: dict | None = None, samples: np.ndarray | None = None,
+           flip_average: bool = True) -> dict:
     """Write the .tflite and its card; with ``samples`` (uint8 crops), also record how far the
     .tflite's embeddings are from the Keras model's on them."""
     import keras
@@ -82,7 +86,8 @@ def export(run_dir: Path, out_dir: Path, report: dict | None = None, samples: np
     (out_dir / MODEL_FILE).write_bytes(data)
     config = json.loads((Path(run_dir) / "config.json").read_text())
     card = build_card(
-        config, hashlib.sha256(data).hexdigest(), model.input_shape[1], model.output_shape[-1], report
+        config, hashlib.sha256(data).hexdigest(), model.input_shape[1], model.output_shape[-1], report,
+        flip_average,
     )
     if samples is not None:
         card["tflite_vs_keras_max_abs_difference"] = {
@@ -113,15 +118,51 @@ def max_difference(model, tflite_path: Path, samples: np.ndarray) -> float:
     return float(np.abs(ref - lite).max())
 
 
+def update_card(model_dir: Path, report: dict | None = None, flip_average: bool | None = None) -> dict:
+    """Change an exported model's card without converting the model again: switch mirror-image
+    averaging (a new version, so that libraries re-embed their faces), or take the thresholds and
+    figures of an evaluation report (made with the card as it is now)."""
+    path = Path(model_dir) / "model_card.json"
+    card = json.loads(path.read_text())
+    emb = card["embedding"]
+    if flip_average is not None and flip_average != bool(emb.get("flip_average", False)):
+        emb["flip_average"] = flip_average
+        base = card["version"].removesuffix("-flip")
+        card["version"] = base + ("-flip" if flip_average else "")
+        # Thresholds and figures were measured the other way: they wait for a new report.
+        card["figures"] = {"note": "re-evaluate: python -m training.evaluate, then --update-card --report"}
+    if report is not None:
+        if report.get("version") != card["version"]:
+            raise SystemExit(f"the report is of {report.get('version')}, the card is {card['version']}")
+        fresh = build_card({}, card["sha256"], card["input"]["size"], emb["size"], report,
+                           bool(emb.get("flip_average", False)))
+        card["embedding"] = {**emb, **fresh["embedding"]}
+        card["figures"] = fresh["figures"]
+        if "operating_points" in fresh:
+            card["operating_points"] = fresh["operating_points"]
+    path.write_text(json.dumps(card, indent=2) + "\n")
+    return card
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--run", type=Path, required=True, help="training output folder")
+    ap.add_argument("--run", type=Path, help="training output folder")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--report", type=Path, help="evaluation report JSON")
+    ap.add_argument("--update-card", type=Path, metavar="MODEL_DIR",
+                    help="only rewrite this exported model's card (with --report and/or --flip-average)")
+    ap.add_argument("--flip-average", choices=["on", "off"], help="embed faces and their mirror images (default on)")
     args = ap.parse_args(argv)
     report = json.loads(args.report.read_text()) if args.report else None
+    flip = None if args.flip_average is None else args.flip_average == "on"
+    if args.update_card:
+        card = update_card(args.update_card, report, flip)
+        print(json.dumps({k: card[k] for k in ("version", "embedding")}, indent=2))
+        return 0
+    if args.run is None:
+        ap.error("--run is required (or --update-card)")
     config = json.loads((args.run / "config.json").read_text())
-    card = export(args.run, args.out, report, sample_faces(config["input_size"]))
+    card = export(args.run, args.out, report, sample_faces(config["input_size"]), flip_average=flip is not False)
     print(json.dumps({k: card[k] for k in ("version", "sha256", "input", "embedding")}, indent=2))
     return 0
 
