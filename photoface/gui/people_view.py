@@ -6,7 +6,8 @@ Double-click a face (or Enter) to open the person. Drag one tile onto another to
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, Qt, Signal
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView, QHBoxLayout, QLabel, QLineEdit, QMenu, QStackedWidget, QVBoxLayout, QWidget,
 )
@@ -39,6 +40,7 @@ class PeopleView(QWidget):
         self.filter.setMaximumWidth(280)
         self.filter.textChanged.connect(self.proxy.set_text)
         self.filter.returnPressed.connect(self._focus_first)
+        self.filter.installEventFilter(self)
 
         header = QHBoxLayout()
         header.addWidget(title)
@@ -87,6 +89,15 @@ class PeopleView(QWidget):
         self._update_counts()
 
     # -- selection ------------------------------------------------------------------------------
+    def eventFilter(self, obj, event) -> bool:
+        # Ctrl+Z in the filter box undoes the typing while there is typing to undo, and the last
+        # decision (the window's Undo) otherwise: the box has the focus when the window opens.
+        if (obj is self.filter and event.type() == QEvent.ShortcutOverride
+                and event.matches(QKeySequence.Undo) and not self.filter.isUndoAvailable()):
+            event.ignore()
+            return True
+        return super().eventFilter(obj, event)
+
     def selected_targets(self) -> list:
         rows = sorted(self.grid.selectionModel().selectedIndexes(), key=lambda i: i.row())
         return [i.data(TargetRole) for i in rows]

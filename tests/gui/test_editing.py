@@ -13,7 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QItemSelectionModel, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox
 
-from photoface.gui.models import SummaryRole
+from photoface.gui.models import SummaryRole, TargetRole
 from photoface.gui.settings import AppSettings, SettingsDialog, resolve_library_path
 from photoface.library import PersonSummary
 
@@ -342,3 +342,26 @@ def test_ten_thousand_groups_load_only_what_is_on_screen(qtbot, make_window):
     # Generous bounds (a shared 2-core machine): what matters above is that nothing scales with
     # the 10,000 rows; a full-window render per page is far below these on an idle machine.
     assert first < 1.0 and page < 0.3, f"showing 10,000 groups took {first:.2f} s, a page {page:.3f} s"
+
+
+def test_ctrl_z_in_the_filter_box_undoes_typing_first_then_the_last_decision(qtbot, make_window, library_copy):
+    window = make_window(library_copy)
+    activate(qtbot, window)
+    before = faces_by_ref(window)
+    group = rows(window)[row_of(window, "Unnamed")][1].ref
+    # A decision to undo: the group joins biden (as the rename test does, through the controller).
+    proxy = window.people_view.proxy
+    window.controller.rename(proxy.index(row_of(window, "Unnamed"), 0).data(TargetRole), "biden")
+    qtbot.waitUntil(lambda: group not in faces_by_ref(window))
+    box = window.people_view.filter
+    box.setFocus()  # where the focus is when the window opens
+    qtbot.keyClicks(box, "bi")
+    qtbot.keyClick(box, Qt.Key_Z, Qt.ControlModifier)  # undoes the typing
+    wait_idle(qtbot, window)
+    assert group not in faces_by_ref(window)
+    while box.isUndoAvailable():
+        qtbot.keyClick(box, Qt.Key_Z, Qt.ControlModifier)
+    assert box.text() == ""
+    qtbot.keyClick(box, Qt.Key_Z, Qt.ControlModifier)  # nothing left to type-undo: the decision
+    qtbot.waitUntil(lambda: faces_by_ref(window) == before)
+    assert window.statusBar().currentMessage().startswith("Undid: ")
