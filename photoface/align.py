@@ -91,3 +91,16 @@ def _shrink_region(image: np.ndarray, m: np.ndarray, size: int, scale: float):
     )
     m2 = np.vstack([m, [0, 0, 1]]) @ to_image
     return small, m2[:2]
+
+
+def frontality(landmarks) -> float:
+    """How frontal a face looks, 0..1, from its five landmarks (eyes, nose, mouth corners): 1 when
+    the nose lies midway between the eyes, 0 when it is half an eye distance or more to a side
+    (a profile). Used to choose a face that shows a person well (a cover)."""
+    p = np.asarray(landmarks, np.float64).reshape(5, 2)
+    axis = p[1] - p[0]
+    d = float(np.hypot(*axis))
+    if d < 1e-6:
+        return 0.0
+    offset = abs(float((p[2] - (p[0] + p[1]) / 2) @ (axis / d))) / d
+    return float(np.clip(1.0 - 2.0 * offset, 0.0, 1.0))

@@ -26,6 +26,9 @@ from .store import Database
 from .store.records import decode_array
 
 SETTING_MIN_FACE = "min_face_size"
+# A cover face shows the person well: frontal, large and clearly a face. Frontality counts twice:
+# a big profile is a worse cover than a smaller frontal face.
+_COVER_ORDER = "{f}.score * {f}.w * COALESCE({f}.frontal, 0.5) * COALESCE({f}.frontal, 0.5)"
 SETTING_STRICTNESS = "threshold_scale"  # the same-person threshold x this (lower = stricter)
 
 
@@ -143,7 +146,7 @@ class Library:
             for r in self.db.query(
                 "SELECT a.group_id, COUNT(*) AS faces, COUNT(DISTINCT f.photo_id) AS photos, "
                 "(SELECT f2.id FROM assignments a2 JOIN faces f2 ON f2.id = a2.face_id "
-                " WHERE a2.group_id = a.group_id ORDER BY f2.score * f2.w DESC LIMIT 1) AS cover "
+                f" WHERE a2.group_id = a.group_id ORDER BY {_COVER_ORDER.format(f='f2')} DESC LIMIT 1) AS cover "
                 "FROM assignments a JOIN faces f ON f.id = a.face_id WHERE a.group_id IS NOT NULL "
                 "GROUP BY a.group_id ORDER BY faces DESC, a.group_id"
             ):
@@ -151,10 +154,9 @@ class Library:
         return out
 
     def _best_face(self, where: str, *params) -> int | None:
-        # A sharp, frontal face: the detector's confidence times the face's size.
         return self.db.scalar(
             f"SELECT f.id FROM faces f JOIN assignments a ON a.face_id = f.id WHERE {where} "
-            "ORDER BY f.score * f.w DESC LIMIT 1", params,
+            f"ORDER BY {_COVER_ORDER.format(f='f')} DESC LIMIT 1", params,
         )
 
     def list_faces(self, target: Target | None = None, photo_id: int | None = None,

@@ -25,6 +25,7 @@ from typing import Callable
 
 import numpy as np
 
+from .align import frontality
 from .analyse import Analyser, PhotoResult, file_hash
 from .detection import DetectorSettings
 from .errors import PhotoFaceError, UserError
@@ -370,20 +371,21 @@ class Scanner:
             summary.faces += len(result.faces)
             kept = set()
             for face in result.faces:
-                values = (*face.box, encode_array(face.landmarks), face.score, encode_array(face.embedding), self.model_version)
+                values = (*face.box, encode_array(face.landmarks), face.score, encode_array(face.embedding),
+                          self.model_version, frontality(face.landmarks))
                 match = _best_overlap(face.box, old_faces, kept)
                 if match is not None:
                     # An edited photo: the face keeps its id, so its name and decisions stay.
                     kept.add(match)
                     c.execute(
                         "UPDATE faces SET x = ?, y = ?, w = ?, h = ?, landmarks = ?, score = ?, "
-                        "embedding = ?, model_version = ? WHERE id = ?",
+                        "embedding = ?, model_version = ?, frontal = ? WHERE id = ?",
                         (*values, match),
                     )
                 else:
                     c.execute(
-                        "INSERT INTO faces(photo_id, x, y, w, h, landmarks, score, embedding, model_version) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "INSERT INTO faces(photo_id, x, y, w, h, landmarks, score, embedding, model_version, "
+                        "frontal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (photo_id, *values),
                     )
             for row in old_faces:

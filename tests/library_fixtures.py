@@ -41,9 +41,9 @@ def add_faces(lib: Library, embeddings, prefix: str = "/photos/img") -> list[int
             ).lastrowid
             marks = np.array([[30, 40], [70, 40], [50, 55], [35, 75], [65, 75]], np.float32)
             ids.append(c.execute(
-                "INSERT INTO faces(photo_id, x, y, w, h, landmarks, score, embedding, model_version) "
-                "VALUES (?, 10, 10, 80, 80, ?, 0.99, ?, ?)",
-                (pid, encode_array(marks), encode_array(e), lib.card.version),
+                "INSERT INTO faces(photo_id, x, y, w, h, landmarks, score, embedding, model_version, frontal) "
+                "VALUES (?, 10, 10, 80, 80, ?, 0.99, ?, ?, face_frontality(?))",
+                (pid, encode_array(marks), encode_array(e), lib.card.version, encode_array(marks)),
             ).lastrowid)
     return ids
 

@@ -71,3 +71,16 @@ def test_face_at_the_image_edge_is_padded_black(astronaut, detector):
     crop = align_face(astronaut, shifted)
     assert crop.shape == (112, 112, 3)
     assert (crop[:, :5] == 0).all()  # left of the image is outside it
+
+
+def test_frontality_is_one_for_a_frontal_face_and_falls_as_the_head_turns():
+    from photoface.align import frontality, template
+
+    marks = template(112)
+    assert frontality(marks) > 0.95
+    turned = marks.copy()
+    turned[2, 0] += 0.25 * (marks[1, 0] - marks[0, 0])  # nose a quarter eye distance aside
+    assert 0.4 < frontality(turned) < 0.6
+    turned[2, 0] += 0.5 * (marks[1, 0] - marks[0, 0])  # a profile
+    assert frontality(turned) == 0.0
+    assert frontality(np.zeros((5, 2))) == 0.0  # degenerate landmarks: no crash

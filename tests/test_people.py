@@ -208,3 +208,17 @@ def test_undoing_a_decision_on_a_person_keeps_their_faces(lib, three_people):
     assert people() == [("Ann", before[0][1] + before[1][1], False)]
     lib.people.undo()
     assert people() == before
+
+
+def test_the_cover_of_a_group_is_its_most_frontal_large_face(lib):
+    """Between two equally large, confident faces, the frontal one is the cover, not the profile."""
+    from photoface.store.records import encode_array
+
+    embs, _ = identities(1, [2])
+    ids = add_faces(lib, embs)
+    profile = np.array([[30, 40], [70, 40], [68, 55], [50, 75], [72, 75]], np.float32)
+    lib.db.execute("UPDATE faces SET landmarks = ?, frontal = face_frontality(?) WHERE id = ?",
+                   (encode_array(profile), encode_array(profile), ids[0]))
+    lib.refresh()
+    (group,) = lib.list_people()
+    assert group.cover_face_id == ids[1]

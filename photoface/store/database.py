@@ -41,6 +41,7 @@ class Database:
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable up to the last checkpointed commits, never corrupt
             self.conn.execute("PRAGMA foreign_keys = ON")
+            self.conn.create_function("face_frontality", 1, _frontality, deterministic=True)
             found = self.conn.execute("PRAGMA user_version").fetchone()[0]
             if found > SCHEMA_VERSION:
                 self.conn.close()
@@ -116,3 +117,10 @@ def _check_is_library(path: Path) -> None:
         raise LibraryError(f"{path}: cannot read the library ({exc.strerror})") from None
     if head and head != SQLITE_MAGIC:
         raise LibraryError(f"{path}: not a PhotoFace library")
+
+
+def _frontality(blob) -> float | None:
+    from ..align import frontality
+    from .records import decode_array
+
+    return None if blob is None else frontality(decode_array(blob, (5, 2)))

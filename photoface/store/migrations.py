@@ -82,6 +82,12 @@ MIGRATIONS: list[str] = [
         value  TEXT NOT NULL
     );
     """,
+    # 2: how frontal each face is (0..1, from its landmarks), to choose cover faces that show the
+    # person well; face_frontality() is the SQL function Database registers on its connection.
+    """
+    ALTER TABLE faces ADD COLUMN frontal REAL;
+    UPDATE faces SET frontal = face_frontality(landmarks);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -57,3 +57,29 @@ def test_settings_persist(tmp_path):
     db.set_setting("min_face_size", 40)
     db.close()
     assert Database(tmp_path / "lib.sqlite3").get_setting("min_face_size") == "40"
+
+
+def test_a_version_1_library_gains_frontality_for_its_faces(tmp_path):
+    """Migration 2 adds how frontal each face is, computed from the stored landmarks."""
+    import numpy as np
+
+    from photoface.store.migrations import MIGRATIONS, _statements
+    from photoface.store.records import encode_array
+
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for statement in _statements(MIGRATIONS[0]):
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute("INSERT INTO photos(path, size, mtime_ns, status, scanned_at) VALUES ('/a.jpg', 1, 1, 'ok', 0)")
+    frontal = [[30, 40], [70, 40], [50, 55], [35, 75], [65, 75]]
+    profile = [[30, 40], [70, 40], [68, 55], [50, 75], [72, 75]]
+    for marks in (frontal, profile):
+        conn.execute("INSERT INTO faces(photo_id, x, y, w, h, landmarks, score, embedding, model_version) "
+                     "VALUES (1, 0, 0, 100, 100, ?, 1.0, ?, 'm')",
+                     (encode_array(np.array(marks, np.float32)), encode_array(np.zeros(128))))
+    conn.close()
+    db = Database(path)
+    assert db.scalar("PRAGMA user_version") == SCHEMA_VERSION
+    values = [r[0] for r in db.query("SELECT frontal FROM faces ORDER BY id")]
+    assert values[0] == pytest.approx(1.0) and values[1] < 0.2
