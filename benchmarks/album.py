@@ -17,6 +17,9 @@
    name, a wrong name, or unknown (target: wrong names <= 1%). Faces of people who were not named
    that get a name anyway are counted apart (false positives).
 
+4. Album-sized groupings (``--subsets N:MIN``): a family album holds tens of people, not 1,711;
+   random sets of N people with MIN+ photos are grouped on their own, BCubed averaged.
+
 Every threshold scale given (``Library.set_strictness``: the model card's same-person threshold
 times the scale) regroups and re-runs the recognition experiments on a copy of the scanned
 library; the scan itself happens once.
@@ -148,6 +151,35 @@ def grouping_report(lib: Library, central: dict) -> dict:
     }
 
 
+def album_subsets(lib: Library, central: dict, n_people: int, min_photos: int, draws: int, seed: int = 0) -> dict:
+    """Albums the size of a family's: ``draws`` random sets of ``n_people`` people with at least
+    ``min_photos`` central faces each, every set grouped on its own (its faces' embeddings only,
+    ``photoface.cluster`` at the library's grouping threshold); BCubed averaged over the draws."""
+    import numpy as np
+
+    from photoface.cluster import cluster_faces
+    from photoface.store.records import decode_array
+
+    ids = sorted(central)
+    marks = ",".join("?" * len(ids))
+    emb = {r[0]: decode_array(r[1]) for r in lib.db.query(f"SELECT id, embedding FROM faces WHERE id IN ({marks})", ids)}
+    by_person = defaultdict(list)
+    for fid in ids:
+        by_person[central[fid][0]].append(fid)
+    pool = sorted(n for n, faces in by_person.items() if len(faces) >= min_photos)
+    rng = np.random.default_rng(seed)
+    scores, sizes = [], []
+    for _ in range(draws):
+        people = rng.choice(pool, min(n_people, len(pool)), replace=False)
+        faces = [f for n in people for f in by_person[n]]
+        labels = cluster_faces(np.stack([emb[f] for f in faces]), lib.group_threshold)
+        scores.append(bcubed_prf([central[f][0] for f in faces], labels.tolist()))
+        sizes.append(len(faces))
+    p, r, f = (float(np.mean([s[i] for s in scores])) for i in range(3))
+    return {"pool": len(pool), "faces": float(np.mean(sizes)), "bcubed": (p, r, f),
+            "precision_range": (min(s[0] for s in scores), max(s[0] for s in scores))}
+
+
 def recognition_experiment(lib: Library, central: dict, min_photos: int, enrol: int) -> dict:
     by_person = defaultdict(list)
     for fid, (name, path) in central.items():
@@ -199,6 +231,9 @@ def main(argv=None) -> int:
                     help="same-person threshold scales to group and recognise with (0.5..1.5; default 1.0)")
     ap.add_argument("--recognition", default="4:3,2:1",
                     help="MIN:ENROL experiments, comma separated ('' for none; default 4:3,2:1)")
+    ap.add_argument("--subsets", default="30:4,30:8",
+                    help="N:MIN album-sized groupings: N random people with MIN+ photos, 10 draws "
+                         "(comma separated; '' for none; default 30:4,30:8)")
     ap.add_argument("--no-personalise", action="store_true", help="plain distances for recognition (no learned metric)")
     ap.add_argument("--limit-people", type=int, default=0, help="only the first N people (a quick run)")
     args = ap.parse_args(argv)
@@ -275,6 +310,15 @@ def main(argv=None) -> int:
             print("BCubed    precision {:.4f}  recall {:.4f}  F {:.4f}".format(*g["bcubed"])
                   + f"   (recall over people with 2+ faces {g['bcubed_recall_multi']:.4f})")
             row = {"scale": scale, "threshold": group_threshold, "grouping_s": grouping_s, **g}
+            for spec in [x for x in args.subsets.split(",") if x.strip()]:
+                n_people, min_photos = (int(v) for v in spec.split(":"))
+                lib = Library.open(work)
+                a = album_subsets(lib, central, n_people, min_photos, draws=10)
+                lib.close()
+                print(f"album-sized: {n_people} people with >= {min_photos} photos (of {a['pool']}), "
+                      f"{a['faces']:.0f} faces on average, 10 draws: BCubed precision {a['bcubed'][0]:.4f} "
+                      f"(range {a['precision_range'][0]:.3f}-{a['precision_range'][1]:.3f})  recall "
+                      f"{a['bcubed'][1]:.4f}  F {a['bcubed'][2]:.4f}")
             for min_photos, enrol in experiments:
                 copy_library(work, Path(str(work) + ".rec"))
                 rlib = Library.open(Path(str(work) + ".rec"))

@@ -48,14 +48,17 @@ def cached_crops(source: str, size: int, cache_dir: Path) -> tuple[list[str], np
     return [str(p) for p in det["paths"]], np.load(path, mmap_mode="r")
 
 
-def crops_from_photos(source: str, size: int, data_root: Path) -> tuple[list[str], np.ndarray]:
-    """Detect and align each photo through the app (the central face; none -> no crop)."""
+def crops_from_photos(source: str, size: int, data_root: Path, keep=None) -> tuple[list[str], np.ndarray]:
+    """Detect and align each photo through the app (the central face; none -> no crop); with
+    ``keep`` (a function of the image), only the photos it accepts."""
     from photoface.align import align_face
     from photoface.detection import FaceDetector, central_face
 
     detector = FaceDetector()
     paths, crops = [], []
     for im in list_source(source, data_root):
+        if keep is not None and not keep(im):
+            continue
         det = detector.detect_file(im.file(data_root))
         if not det.faces:
             continue
@@ -67,10 +70,10 @@ def crops_from_photos(source: str, size: int, data_root: Path) -> tuple[list[str
     return paths, np.stack(crops)
 
 
-def embed_source(embedder, source, data_root, cache_dir, from_photos=False) -> dict[str, np.ndarray]:
+def embed_source(embedder, source, data_root, cache_dir, from_photos=False, keep=None) -> dict[str, np.ndarray]:
     size = embedder.input_size
     got = None if from_photos else cached_crops(source, size, cache_dir)
-    paths, crops = got if got else crops_from_photos(source, size, data_root)
+    paths, crops = got if got else crops_from_photos(source, size, data_root, keep)
     emb = np.concatenate([embedder.embed_crops(np.asarray(crops[i : i + 512])) for i in range(0, len(paths), 512)])
     return dict(zip(paths, emb))
 
