@@ -57,15 +57,22 @@ def operating_points(embeddings: np.ndarray, identities) -> dict:
     return out
 
 
-def held_out_frontal(emb_by_path: dict, data_root: Path) -> tuple[np.ndarray, list[str]]:
-    """The embeddings (from ``emb_by_path``) and identities of the held-out CFP frontal photos."""
-    from .data import list_source
+def is_held_out_frontal(data_root: Path):
+    """A test of CFP images: a frontal photo of one of the 50 held-out people?"""
     from .evaluate import HOLDOUT_CFP
     from .train import holdout_cfp_people
 
     held = holdout_cfp_people(data_root, HOLDOUT_CFP)
+    return lambda im: im.identity in held and im.pose == "frontal"
+
+
+def held_out_frontal(emb_by_path: dict, data_root: Path) -> tuple[np.ndarray, list[str]]:
+    """The embeddings (from ``emb_by_path``) and identities of the held-out CFP frontal photos."""
+    from .data import list_source
+
+    wanted = is_held_out_frontal(data_root)
     rows = [(emb_by_path[im.path], im.identity) for im in list_source("cfp", data_root)
-            if im.identity in held and im.pose == "frontal" and im.path in emb_by_path]
+            if wanted(im) and im.path in emb_by_path]
     return np.stack([r[0] for r in rows]), [r[1] for r in rows]
 
 
@@ -93,13 +100,9 @@ def main(argv=None) -> int:
     ap.add_argument("--from-photos", action="store_true", help="detect and align the photos again (no cache)")
     ap.add_argument("--write", action="store_true", help="record the thresholds in the model card")
     args = ap.parse_args(argv)
-    from .train import holdout_cfp_people
-    from .evaluate import HOLDOUT_CFP
-
     embedder = Embedder(args.model, verify=False)
-    held = holdout_cfp_people(args.data, HOLDOUT_CFP)
     emb = embed_source(embedder, "cfp", args.data, args.cache, args.from_photos,
-                       keep=lambda im: im.identity in held and im.pose == "frontal")
+                       keep=is_held_out_frontal(args.data))
     points = operating_points(*held_out_frontal(emb, args.data))
     print(f"pair threshold (model card): {embedder.card.threshold:.4f}")
     for key, p in points.items():

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
-    QCompleter, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSlider, QVBoxLayout, QWidget,
+    QCompleter, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSlider, QVBoxLayout,
 )
 
+from .page import LibraryPage
 from .delegates import TileDelegate
 from .grid import TileGrid
 from .models import HitsModel, plural
@@ -16,15 +17,13 @@ LIMIT = 500  # photos shown at most
 SLIDER_SCALE = 100  # slider units per unit of squared distance
 
 
-class FindView(QWidget):
+class FindView(LibraryPage):
     def __init__(self, controller, parent=None):
-        super().__init__(parent)
-        self.controller = controller
+        super().__init__(controller, parent)
         self.query: tuple[str, object] | None = None  # ("person", "Ann") or ("face", 41)
         self.max_distance: float | None = None  # None: the library's same-person threshold
         self.threshold: float | None = None
         self._token = 0
-        self._stale = False
         self.model = HitsModel(controller.images, 200, self)
 
         self.search = QLineEdit()
@@ -73,7 +72,6 @@ class FindView(QWidget):
         layout.addLayout(top)
         layout.addLayout(row)
         layout.addWidget(self.grid, 1)
-        controller.libraryChanged.connect(self._library_changed)
         self._set_slider(None)
 
     # -- queries --------------------------------------------------------------------------------
@@ -148,17 +146,6 @@ class FindView(QWidget):
 
     def _rerun(self) -> None:
         self.reload()
-
-    def _library_changed(self) -> None:
-        if self.isVisible():
-            self.reload()
-        else:
-            self._stale = True
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self._stale:
-            self.reload()
 
     def _open(self, index) -> None:
         hits = self.model.hits()

@@ -9,9 +9,10 @@ from __future__ import annotations
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QHBoxLayout, QLabel, QMenu, QPushButton, QToolButton, QVBoxLayout, QWidget,
+    QHBoxLayout, QLabel, QMenu, QPushButton, QToolButton, QVBoxLayout,
 )
 
+from .page import LibraryPage
 from ..people import Target
 from .delegates import TileDelegate
 from .dialogs import OWN_GROUP, ask_name
@@ -19,14 +20,12 @@ from .grid import TileGrid
 from .models import FacesModel, plural
 
 
-class PersonView(QWidget):
+class PersonView(LibraryPage):
     def __init__(self, controller, parent=None):
-        super().__init__(parent)
-        self.controller = controller
+        super().__init__(controller, parent)
         self.target: Target | None = None
         self.summary = None
         self._token = 0
-        self._stale = False
         self.model = FacesModel(controller.images, controller.thumb_size, self)
 
         self.title = QLabel()
@@ -91,7 +90,6 @@ class PersonView(QWidget):
         layout.addLayout(header)
         layout.addLayout(bar)
         layout.addWidget(self.grid, 1)
-        controller.libraryChanged.connect(self._library_changed)
         self._update_actions()
 
     # -- loading --------------------------------------------------------------------------------
@@ -145,17 +143,6 @@ class PersonView(QWidget):
             bits.append(f"{summary.suggested} suggested (outlined) to check")
         self.info.setText(" · ".join(bits))
         self._update_actions()
-
-    def _library_changed(self) -> None:
-        if self.isVisible():
-            self.reload()
-        else:
-            self._stale = True
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self._stale:
-            self.reload()
 
     # -- selection ------------------------------------------------------------------------------
     def selected_faces(self) -> list[dict]:

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QMenu, QSizePolicy, QStyle, QToolButton, QVBoxLayout, QWidget,
 )
 
+from .page import LibraryPage
 from ..people import Target
 from .dialogs import ask_name
 from .thumbnails import preview_request
@@ -165,17 +166,15 @@ class PhotoCanvas(QWidget):
         self.update()
 
 
-class PhotoViewer(QWidget):
+class PhotoViewer(LibraryPage):
     backRequested = Signal()
 
     def __init__(self, controller, parent=None):
-        super().__init__(parent)
-        self.controller = controller
+        super().__init__(controller, parent)
         self.sequence: list[tuple] = []  # (photo_id, path, face_id to emphasise or None)
         self.index = 0
         self.faces: list[dict] = []
         self._token = 0
-        self._stale = False
         self._image_key = None
 
         style = self.style()
@@ -212,7 +211,6 @@ class PhotoViewer(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.canvas, 1)
         controller.images.ready.connect(self._image_ready)
-        controller.libraryChanged.connect(self._library_changed)
 
     # -- showing --------------------------------------------------------------------------------
     def show_photos(self, sequence, index: int = 0) -> None:
@@ -267,17 +265,6 @@ class PhotoViewer(QWidget):
             failed = self.controller.images.failed(key)
             self.canvas.set_photo(image, self.faces, self.canvas.focus_face,
                                   "This photo cannot be read" if failed else "")
-
-    def _library_changed(self) -> None:
-        if self.isVisible():
-            self.reload()
-        else:
-            self._stale = True
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self._stale:
-            self.reload()
 
     def keyPressEvent(self, event) -> None:
         key = event.key()
