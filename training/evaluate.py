@@ -16,7 +16,7 @@ Reports (JSON) and plots (PNG) go to ``--out``:
 * Held-out CFP people (never trained on): frontal-frontal and frontal-profile pair accuracy.
 * The same-person threshold for the app, chosen on the held-out CFP frontal pairs, and the
   stricter grouping and naming thresholds (``operating_points.py``).
-* For comparison, the teacher's (dlib) figures on the same CFP pairs, from its cache.
+* For comparison, the teacher's (dlib) figures on the same CFP pairs and LFW View 1, from its cache.
 * roc.png, embeddings.png (the 20 test people with the most photos), loss.png (with --run).
 """
 
@@ -125,14 +125,20 @@ def evaluate_cfp(emb: dict[str, np.ndarray], pairs) -> dict:
     return result
 
 
-def teacher_cfp(data_root: Path, cache_dir: Path, pairs) -> dict | None:
-    """The teacher's (dlib) figures on the same held-out CFP pairs, from its cache."""
-    tp = cache_paths(cache_dir, "cfp", 112)["teacher"]
+def teacher_embeddings(source: str, data_root: Path, cache_dir: Path) -> dict[str, np.ndarray] | None:
+    """The teacher's (dlib) cached embeddings of a source, by image path (None: not cached)."""
+    tp = cache_paths(cache_dir, source, 112)["teacher"]
     if not tp.exists():
         return None
     emb = np.load(tp)
-    paths = [im.path for im in list_source("cfp", data_root)]
-    return evaluate_cfp({p: e for p, e in zip(paths, emb) if np.isfinite(e).all()}, pairs)
+    paths = [im.path for im in list_source(source, data_root)]
+    return {p: e for p, e in zip(paths, emb) if np.isfinite(e).all()}
+
+
+def teacher_cfp(data_root: Path, cache_dir: Path, pairs) -> dict | None:
+    """The teacher's (dlib) figures on the same held-out CFP pairs, from its cache."""
+    emb = teacher_embeddings("cfp", data_root, cache_dir)
+    return evaluate_cfp(emb, pairs) if emb else None
 
 
 def main(argv=None) -> int:
@@ -187,6 +193,9 @@ def main(argv=None) -> int:
     teacher = teacher_cfp(args.data, args.cache, pairs)
     if teacher:
         report["teacher_cfp_held_out"] = teacher
+    teacher_lfw = teacher_embeddings("lfw", args.data, args.cache)
+    if teacher_lfw:  # complete only when prepare ran without --teacher-skip-lfw
+        report["teacher_view1"] = {k: v for k, v in evaluate_view1(teacher_lfw, protocol).items() if k != "roc"}
 
     v1 = report["view1"]
     report["figures"] = {
