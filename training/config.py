@@ -47,6 +47,9 @@ class TrainConfig:
     learning_rate: float = 2e-3
     weight_decay: float = 5e-4
     warmup_epochs: int = 1
+    # A finished run whose network starts this one (a new schedule, not a resume): longer
+    # training on 2 cores without throwing away the epochs already paid for.
+    init_from: str = ""
     out_dir: str = "runs/distill"
     notes: list[str] = field(default_factory=list)
 

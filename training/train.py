@@ -206,6 +206,16 @@ def build_trainer(cfg: TrainConfig):
     return trainer
 
 
+def init_weights(backbone, run: Path) -> None:
+    """Start from the network a finished run saved (its model.keras); the shapes must match."""
+    source = keras.models.load_model(run / "model.keras", compile=False)
+    theirs, ours = source.get_weights(), backbone.get_weights()
+    if [w.shape for w in theirs] != [w.shape for w in ours]:
+        raise ValueError(f"{run}: its network differs from this config's; cannot start from it")
+    backbone.set_weights(theirs)
+    print(f"started from the network of {run}", flush=True)
+
+
 class Progress(keras.callbacks.Callback):
     """Checkpoint and history after every epoch, and the time left for the whole run."""
 
@@ -243,6 +253,8 @@ def train(cfg: TrainConfig, resume: bool = False, verbose: int = 1, data: Traini
         flush=True,
     )
     trainer = build_trainer(cfg)
+    if cfg.init_from:
+        init_weights(trainer.backbone, Path(cfg.init_from))
     history, start = [], 0
     state_file = out / "state.json"
     if resume and state_file.exists():
@@ -262,7 +274,8 @@ def train(cfg: TrainConfig, resume: bool = False, verbose: int = 1, data: Traini
     try:
         from .eval.plots import plot_loss
 
-        plot_loss(history, out / "loss.png")
+        if history:
+            plot_loss(history, out / "loss.png")
     except ImportError:
         pass
     return out
@@ -276,12 +289,19 @@ def main(argv=None) -> int:
     ap.add_argument("--epochs", type=int)
     ap.add_argument("--steps", type=int, help="steps per epoch")
     ap.add_argument("--exclude", help='"view1", "view2-fold-N" or "none"')
+    ap.add_argument("--lr", type=float, help="peak learning rate")
+    ap.add_argument("--seed", type=int)
+    ap.add_argument("--init-from", help="a finished run folder whose network starts this run")
     ap.add_argument("--resume", action="store_true")
     args = ap.parse_args(argv)
     cfg = TrainConfig.load(args.config) if args.config else PRESETS[args.preset]
     changes = {
         k: v for k, v in
-        {"out_dir": args.out, "epochs": args.epochs, "steps_per_epoch": args.steps, "exclude": args.exclude}.items()
+        {
+            "out_dir": args.out, "epochs": args.epochs, "steps_per_epoch": args.steps,
+            "exclude": args.exclude, "learning_rate": args.lr, "seed": args.seed,
+            "init_from": args.init_from,
+        }.items()
         if v is not None
     }
     cfg = cfg.replace(**changes)

@@ -96,3 +96,23 @@ def test_offline_generator_trains(tmp_path, tiny_set):
     out = train(cfg, data=tiny_set, verbose=0)
     history = json.loads((out / "state.json").read_text())["history"]
     assert np.isfinite(history[0]["loss"])
+
+
+def test_a_run_can_start_from_an_earlier_runs_network(tmp_path, tiny_set):
+    import keras
+
+    first = train(PRESETS["smoke"].replace(out_dir=str(tmp_path / "a"), epochs=3), data=tiny_set, verbose=0)
+    trained = keras.models.load_model(first / "model.keras", compile=False)
+    # Zero epochs: the new run's network is exactly the one it started from.
+    cfg = PRESETS["smoke"].replace(out_dir=str(tmp_path / "b"), epochs=0, init_from=str(first), seed=1)
+    second = train(cfg, data=tiny_set, verbose=0)
+    started = keras.models.load_model(second / "model.keras", compile=False)
+    x = tiny_set.crops[:4].astype(np.float32)
+    assert np.allclose(trained(x), started(x), atol=1e-6)
+    fresh = train(cfg.replace(out_dir=str(tmp_path / "c"), init_from=""), data=tiny_set, verbose=0)
+    untrained = keras.models.load_model(fresh / "model.keras", compile=False)
+    assert clean_loss(started, tiny_set) < 0.99 * clean_loss(untrained, tiny_set)
+    # A network of another shape is refused with a clear message.
+    wider = cfg.replace(out_dir=str(tmp_path / "d"), widths=(16, 32))
+    with pytest.raises(ValueError, match="network differs"):
+        train(wider, data=tiny_set, verbose=0)
