@@ -1,0 +1,135 @@
+"""Grouping on albums of unconstrained-looking photos: the 50 held-out CFP people (issue #7).
+
+LFW's photos are news photos, mostly frontal, with few photos per person; a family album has many
+photos per person, some in profile. The 50 CFP people that no model ever trains on give albums
+closer to that: 10 frontal and 4 profile photos each. Each album is 30 of them (20 random draws,
+the same for every model), grouped on its own with ``photoface.cluster`` as the app groups, and
+scored with BCubed precision / recall / F against the true people:
+
+* at the model card's grouping threshold (what the app does) and at its pair threshold;
+* over a sweep of thresholds: the best recall with precision >= 0.95 and >= 0.97, the best F.
+
+Albums of frontal photos only (like the held-out evaluation photos the project does not have),
+and with the profiles too. ``--model teacher`` scores the dlib teacher's cached embeddings on the
+same albums (no card: sweep only).
+
+    .venv/bin/python benchmarks/album_cfp.py [--model resources/models] [--json out.json]
+
+Needs ``../shared/data/cfp``; faces come from the training crop cache when it exists (``python -m
+training.prepare``), else each photo is detected and aligned through the app (slower).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent)]
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+ALBUM_PEOPLE, DRAWS, HELD_OUT = 30, 20, 50
+
+
+def albums(by_person: dict[str, list[str]], draws: int = DRAWS, size: int = ALBUM_PEOPLE, seed: int = 0) -> list[list[tuple[str, str]]]:
+    """``draws`` random sets of ``size`` people; each album is [(person, image path), ...]."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    pool = sorted(by_person)
+    out = []
+    for _ in range(draws):
+        people = rng.choice(pool, min(size, len(pool)), replace=False)
+        out.append([(str(n), p) for n in people for p in by_person[n]])
+    return out
+
+
+def score(emb: dict, album_list, threshold: float) -> tuple[float, float, float]:
+    """Mean BCubed (P, R, F) of grouping each album on its own at ``threshold``."""
+    import numpy as np
+
+    from metrics import bcubed_prf
+    from photoface.cluster import cluster_faces
+
+    s = []
+    for album in album_list:
+        x = np.stack([emb[p] for _, p in album]).astype(np.float32)
+        s.append(bcubed_prf([n for n, _ in album], cluster_faces(x, threshold).tolist()))
+    return tuple(float(v) for v in np.mean(s, axis=0))
+
+
+def sweep(emb: dict, album_list, thresholds) -> dict:
+    curve = [(float(t), *score(emb, album_list, t)) for t in thresholds]
+    out = {"best_f": max(curve, key=lambda c: c[3])}
+    for p in (0.95, 0.97):
+        ok = [c for c in curve if c[1] >= p]
+        out[f"recall_at_precision_{p}"] = max(ok, key=lambda c: c[2]) if ok else None
+    return out
+
+
+def main(argv=None) -> int:
+    import numpy as np
+
+    from training.data import default_data_root, list_source
+    from training.evaluate import embed_source, teacher_embeddings
+    from training.prepare import default_cache_dir
+    from training.train import holdout_cfp_people
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default="resources/models", help='a model folder, or "teacher"')
+    ap.add_argument("--data", type=Path, default=default_data_root())
+    ap.add_argument("--cache", type=Path, default=default_cache_dir())
+    ap.add_argument("--json", type=Path, help="also write the figures here")
+    args = ap.parse_args(argv)
+    if not (args.data / "cfp").is_dir():
+        print(f"no CFP data at {args.data / 'cfp'}: nothing to measure")
+        return 2
+
+    held_out = holdout_cfp_people(args.data, HELD_OUT)
+    card = None
+    if args.model == "teacher":
+        emb = teacher_embeddings("cfp", args.data, args.cache)
+        if emb is None:
+            print("the teacher's CFP embeddings are not cached (python -m training.prepare --teacher)")
+            return 2
+    else:
+        from photoface.embedder import Embedder
+
+        embedder = Embedder(Path(args.model), verify=False)
+        card = embedder.card
+        emb = embed_source(embedder, "cfp", args.data, args.cache, keep=lambda im: im.identity in held_out)
+
+    result: dict = {"model": args.model if card is None else card.version, "albums": {}}
+    for kind, poses in (("frontal", {"frontal"}), ("frontal+profile", {"frontal", "profile"})):
+        by_person = defaultdict(list)
+        for im in list_source("cfp", args.data):
+            if im.identity in held_out and im.pose in poses and im.path in emb:
+                by_person[im.identity].append(im.path)
+        album_list = albums(by_person)
+        row: dict = {"faces_per_album": float(np.mean([len(a) for a in album_list]))}
+        if card is not None:
+            row["at_group_threshold"] = (card.group_threshold, *score(emb, album_list, card.group_threshold))
+            row["at_pair_threshold"] = (card.threshold, *score(emb, album_list, card.threshold))
+        row.update(sweep(emb, album_list, np.arange(0.1, 1.3, 0.02)))
+        result["albums"][kind] = row
+
+    print(f"{result['model']}: {DRAWS} albums of {ALBUM_PEOPLE} of the {len(held_out)} held-out CFP people")
+    for kind, row in result["albums"].items():
+        print(f"  {kind} ({row['faces_per_album']:.0f} faces per album)")
+        for key in ("at_group_threshold", "at_pair_threshold", "best_f", "recall_at_precision_0.95", "recall_at_precision_0.97"):
+            c = row.get(key)
+            if c is not None:
+                print(f"    {key:26s} threshold {c[0]:.3f}: BCubed P {c[1]:.3f} R {c[2]:.3f} F {c[3]:.3f}")
+            elif key in row:
+                print(f"    {key:26s} not reached")
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
