@@ -33,6 +33,9 @@ class ModelCard:
     threshold: float  # verification: "same person?" for one pair (best accuracy)
     group_threshold: float  # grouping unnamed faces (a stricter operating point)
     flip_average: bool  # embed each face and its mirror image, average (the thresholds assume it)
+    # Before grouping, blend each face with this many nearest faces within the pair threshold
+    # (``cluster.blend_neighbours``; 0 = off); group_threshold is then for blended embeddings.
+    group_blend: int
     raw: dict
 
     @classmethod
@@ -50,6 +53,7 @@ class ModelCard:
                 # Cards from before the operating points used one threshold for everything.
                 group_threshold=float(raw["embedding"].get("group_threshold", raw["embedding"]["same_person_threshold"])),
                 flip_average=bool(raw["embedding"].get("flip_average", False)),
+                group_blend=int(raw["embedding"].get("group_blend", 0)),
                 raw=raw,
             )
         except FileNotFoundError:

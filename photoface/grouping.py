@@ -108,10 +108,12 @@ def write_suggestions(conn, matches: dict) -> None:
 
 
 def refresh(db: Database, model_version: str, threshold: float, progress=None,
-            recognise_threshold: float | None = None) -> dict:
+            recognise_threshold: float | None = None, blend: int = 0) -> dict:
     """Re-suggest and re-group every face the user has not decided on. One transaction.
-    ``threshold`` groups unnamed faces; ``recognise_threshold`` (default: the same) names them."""
-    from .cluster import cluster_faces
+    ``threshold`` groups unnamed faces; ``recognise_threshold`` (default: the same) names them;
+    ``blend`` > 0 blends each unnamed face with that many neighbours within the recognition
+    threshold before grouping (``cluster.blend_neighbours``)."""
+    from .cluster import blend_neighbours, cluster_faces
 
     say = progress or (lambda msg: None)
     say("learning from confirmed faces")
@@ -123,7 +125,10 @@ def refresh(db: Database, model_version: str, threshold: float, progress=None,
     rest = np.array([i not in matches for i in candidates.ids.tolist()], bool)
     ids = candidates.ids[rest]
     say(f"grouping {len(ids)} faces")
-    labels = cluster_faces(candidates.embeddings[rest], threshold) if len(ids) else np.empty(0, np.int64)
+    unnamed = candidates.embeddings[rest]
+    if blend and len(ids):
+        unnamed = blend_neighbours(unnamed, recognise_threshold or threshold, blend)
+    labels = cluster_faces(unnamed, threshold) if len(ids) else np.empty(0, np.int64)
     old = {r[0]: r[1] for r in db.query("SELECT face_id, group_id FROM assignments WHERE group_id IS NOT NULL")}
     group_ids = _stable_group_ids(db, ids, labels, old)
     with db.transaction() as c:

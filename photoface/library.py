@@ -125,7 +125,7 @@ class Library:
     def refresh(self, progress=None) -> dict:
         """Recognise and regroup every face without a user decision."""
         return grouping.refresh(self.db, self.card.version, self.group_threshold, progress,
-                                recognise_threshold=self.threshold)
+                                recognise_threshold=self.threshold, blend=self.card.group_blend)
 
     # -- listings ---------------------------------------------------------------------------
     def list_people(self, include_hidden: bool = False, include_groups: bool = True) -> list[PersonSummary]:

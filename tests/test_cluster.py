@@ -82,3 +82,30 @@ def test_reports_progress():
     said = []
     cluster_faces(x, THRESHOLD, progress=said.append)
     assert said and all(isinstance(s, str) for s in said)
+
+
+def test_blending_pulls_a_persons_photos_together_and_leaves_loners_alone():
+    from photoface.cluster import blend_neighbours
+
+    rng = np.random.default_rng(1)
+    centres = rng.normal(size=(5, 32))
+    x = np.repeat(centres, 6, 0) + 0.25 * rng.normal(size=(30, 32))
+    x = np.vstack([x, rng.normal(size=(1, 32))])  # a stranger far from everyone
+    x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    ids = np.append(np.repeat(np.arange(5), 6), 99)
+    b = blend_neighbours(x, radius=1.0, k=3)
+    assert np.allclose(np.linalg.norm(b, axis=1), 1, atol=1e-5)
+    assert np.array_equal(b[-1], x[-1])  # no neighbour within the radius: unchanged
+
+    def within(e):
+        d = np.maximum(2 - 2 * e @ e.T, 0)
+        same = (ids[:, None] == ids[None]) & ~np.eye(len(ids), dtype=bool)
+        return d[same].mean()
+
+    assert within(b) < 0.8 * within(x)
+    # The formula: x + sum of cos^3-weighted nearest neighbours (here k=1), re-normalised.
+    d = np.maximum(2 - 2 * x @ x.T, 0)
+    np.fill_diagonal(d, np.inf)
+    j = d[0].argmin()
+    expected = x[0] + (1 - d[0, j] / 2) ** 3 * x[j]
+    assert np.allclose(blend_neighbours(x, 1.0, k=1)[0], expected / np.linalg.norm(expected), atol=1e-6)

@@ -222,3 +222,26 @@ def test_the_cover_of_a_group_is_its_most_frontal_large_face(lib):
     lib.refresh()
     (group,) = lib.list_people()
     assert group.cover_face_id == ids[1]
+
+
+def test_the_cards_neighbour_blending_keeps_a_varied_persons_photos_together(tmp_path):
+    """With ``group_blend`` in the model card, faces are blended with their nearest faces before
+    grouping: people whose photos vary (same person ~0.8 apart, above the grouping threshold) end
+    up in fewer groups, and no group mixes people."""
+    import dataclasses
+
+    embs, labels = identities(4, 8, spread=0.07, seed=3)
+    counts = {}
+    for blend in (0, 3):
+        lib = Library.open(tmp_path / f"blend{blend}.sqlite3")
+        lib.card = dataclasses.replace(lib.card, group_blend=blend)
+        ids = add_faces(lib, embs)
+        lib.refresh()
+        group_of = {f: assignment(lib, f)["group_id"] for f in ids}
+        members = {}
+        for f, label in zip(ids, labels):
+            members.setdefault(group_of[f], set()).add(label)
+        assert all(len(people) == 1 for people in members.values())
+        counts[blend] = len(members)
+        lib.close()
+    assert counts[3] < counts[0]

@@ -177,7 +177,7 @@ def main(argv=None) -> int:
     }
     from .operating_points import held_out_frontal, operating_points
 
-    report["operating_points"] = operating_points(*held_out_frontal(cfp, args.data))
+    report["operating_points"] = operating_points(*held_out_frontal(cfp, args.data), pair_threshold=report["threshold"]["value"])
     view2 = {}
     for item in args.view2:
         fold, model_dir = item.split("=", 1)

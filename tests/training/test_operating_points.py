@@ -46,3 +46,35 @@ def test_needs_both_kinds_of_pairs():
     x, _ = people(n_people=1)
     with pytest.raises(ValueError):
         threshold_at_far(x, [0] * len(x), 0.01)
+
+
+def test_blending_that_does_not_help_is_not_adopted():
+    from training.operating_points import album_bcubed, albums
+
+    # Round clouds of photos: blending brings nothing that a lower threshold would not.
+    x, ids = people(n_people=36, per=6, spread=1.1, seed=2)
+    points = operating_points(x, ids, pair_threshold=1.0)
+    g, b = points["group_threshold"], points["group_blend"]
+    assert b["value"] == 0 and not b["adopted"]
+    assert g["value"] == threshold_at_far(x, ids, 0.03)[0]
+    assert tuple(b["raw_precision_recall"]) == album_bcubed(x, ids, albums(ids), g["value"], None)
+
+
+def test_blending_is_adopted_with_the_largest_threshold_that_keeps_album_precision(monkeypatch):
+    import training.operating_points as op
+
+    def fake(embeddings, identities, rows, threshold, blend):
+        if blend is None:
+            return 0.95, 0.70
+        # Blended: precision falls as the threshold grows; recall is better throughout.
+        return (0.99 if threshold <= 0.5 + 1e-9 else 0.90), 0.85
+
+    monkeypatch.setattr(op, "album_bcubed", fake)
+    x, ids = people(n_people=36, per=6, seed=2)
+    points = op.operating_points(x, ids, pair_threshold=1.0)
+    g, b = points["group_threshold"], points["group_blend"]
+    assert b["value"] == 3 and b["adopted"] and abs(b["threshold"] - 0.5) < 1e-9
+    assert g["value"] == b["threshold"] and g["raw_value"] == threshold_at_far(x, ids, 0.03)[0]
+
+    monkeypatch.setattr(op, "album_bcubed", lambda e, i, r, t, blend: (0.95, 0.70 if blend is None else 0.60))
+    assert op.operating_points(x, ids, pair_threshold=1.0)["group_blend"]["value"] == 0
