@@ -154,10 +154,11 @@ def grouping_report(lib: Library, central: dict) -> dict:
 def album_subsets(lib: Library, central: dict, n_people: int, min_photos: int, draws: int, seed: int = 0) -> dict:
     """Albums the size of a family's: ``draws`` random sets of ``n_people`` people with at least
     ``min_photos`` central faces each, every set grouped on its own (its faces' embeddings only,
-    ``photoface.cluster`` at the library's grouping threshold); BCubed averaged over the draws."""
+    ``photoface.cluster`` at the library's grouping threshold, blended first if the model card says
+    so); BCubed averaged over the draws."""
     import numpy as np
 
-    from photoface.cluster import cluster_faces
+    from photoface.cluster import blend_neighbours, cluster_faces
     from photoface.store.records import decode_array
 
     ids = sorted(central)
@@ -172,7 +173,10 @@ def album_subsets(lib: Library, central: dict, n_people: int, min_photos: int, d
     for _ in range(draws):
         people = rng.choice(pool, min(n_people, len(pool)), replace=False)
         faces = [f for n in people for f in by_person[n]]
-        labels = cluster_faces(np.stack([emb[f] for f in faces]), lib.group_threshold)
+        x = np.stack([emb[f] for f in faces])
+        if lib.card.group_blend:  # as the library groups (grouping.refresh)
+            x = blend_neighbours(x, lib.threshold, lib.card.group_blend)
+        labels = cluster_faces(x, lib.group_threshold)
         scores.append(bcubed_prf([central[f][0] for f in faces], labels.tolist()))
         sizes.append(len(faces))
     p, r, f = (float(np.mean([s[i] for s in scores])) for i in range(3))

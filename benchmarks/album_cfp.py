@@ -6,8 +6,9 @@ closer to that: 10 frontal and 4 profile photos each. Each album is 30 of them (
 the same for every model), grouped on its own with ``photoface.cluster`` as the app groups, and
 scored with BCubed precision / recall / F against the true people:
 
-* at the model card's grouping threshold (what the app does) and at its pair threshold;
-* over a sweep of thresholds: the best recall with precision >= 0.95 and >= 0.97, the best F.
+* at the model card's grouping threshold, blended first if the card says so (what the app does),
+  and at its pair threshold;
+* over a sweep of thresholds (no blending): the best recall with precision >= 0.95 and >= 0.97, the best F.
 
 Albums of frontal photos only (like the held-out evaluation photos the project does not have),
 and with the profiles too. ``--model teacher`` scores the dlib teacher's cached embeddings on the
@@ -48,16 +49,19 @@ def albums(by_person: dict[str, list[str]], draws: int = DRAWS, size: int = ALBU
     return out
 
 
-def score(emb: dict, album_list, threshold: float) -> tuple[float, float, float]:
-    """Mean BCubed (P, R, F) of grouping each album on its own at ``threshold``."""
+def score(emb: dict, album_list, threshold: float, blend: tuple[int, float] | None = None) -> tuple[float, float, float]:
+    """Mean BCubed (P, R, F) of grouping each album on its own at ``threshold``; ``blend`` =
+    (neighbours, radius) blends the embeddings first, as the app does when its card says so."""
     import numpy as np
 
     from metrics import bcubed_prf
-    from photoface.cluster import cluster_faces
+    from photoface.cluster import blend_neighbours, cluster_faces
 
     s = []
     for album in album_list:
         x = np.stack([emb[p] for _, p in album]).astype(np.float32)
+        if blend:
+            x = blend_neighbours(x, blend[1], blend[0])
         s.append(bcubed_prf([n for n, _ in album], cluster_faces(x, threshold).tolist()))
     return tuple(float(v) for v in np.mean(s, axis=0))
 
@@ -112,7 +116,8 @@ def main(argv=None) -> int:
         album_list = albums(by_person)
         row: dict = {"faces_per_album": float(np.mean([len(a) for a in album_list]))}
         if card is not None:
-            row["at_group_threshold"] = (card.group_threshold, *score(emb, album_list, card.group_threshold))
+            blend = (card.group_blend, card.threshold) if card.group_blend else None
+            row["at_group_threshold"] = (card.group_threshold, *score(emb, album_list, card.group_threshold, blend))
             row["at_pair_threshold"] = (card.threshold, *score(emb, album_list, card.threshold))
         row.update(sweep(emb, album_list, np.arange(0.1, 1.3, 0.02)))
         result["albums"][kind] = row
