@@ -336,6 +336,7 @@ def run_settings(args) -> int:
         "strictness": lib.strictness,
         "pair_threshold": round(lib.threshold, 4),
         "group_threshold": round(lib.group_threshold, 4),
+        "group_blend": lib.card.group_blend,  # nearest faces blended in before grouping (0: none)
         "personalise": lib.personalised,
         "model": lib.card.version,
     }
