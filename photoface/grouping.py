@@ -59,7 +59,8 @@ def rejections_for(db: Database, face_ids) -> list[set[int]]:
     return [by_face.get(int(i), set()) for i in face_ids]
 
 
-def suggest(db: Database, model_version: str, threshold: float, where: str, params=(), k: int = 5):
+def suggest(db: Database, model_version: str, threshold: float, where: str, params=(), k: int = 5,
+            vote_radius: float | None = None):
     """Recognise the faces selected by ``where`` (never confirmed ones): -> {face id: Match}."""
     candidates = load_embeddings(db, model_version, f"(a.state IS NULL OR a.state != 'confirmed') AND ({where})", params)
     refs, ref_people = references(db, model_version)
@@ -67,7 +68,7 @@ def suggest(db: Database, model_version: str, threshold: float, where: str, para
         return candidates, {}
     matches = recognise(
         candidates.embeddings, refs.embeddings, ref_people, threshold, k=k,
-        rejected=rejections_for(db, candidates.ids), metric=current_metric(db),
+        rejected=rejections_for(db, candidates.ids), metric=current_metric(db), vote_radius=vote_radius,
     )
     return candidates, {int(i): m for i, m in zip(candidates.ids, matches) if m is not None}
 
@@ -108,7 +109,7 @@ def write_suggestions(conn, matches: dict) -> None:
 
 
 def refresh(db: Database, model_version: str, threshold: float, progress=None,
-            recognise_threshold: float | None = None, blend: int = 0) -> dict:
+            recognise_threshold: float | None = None, blend: int = 0, vote_radius: float | None = None) -> dict:
     """Re-suggest and re-group every face the user has not decided on. One transaction.
     ``threshold`` groups unnamed faces; ``recognise_threshold`` (default: the same) names them;
     ``blend`` > 0 blends each unnamed face with that many neighbours within the recognition
@@ -119,7 +120,7 @@ def refresh(db: Database, model_version: str, threshold: float, progress=None,
     say("learning from confirmed faces")
     personalised = update_metric(db, model_version)
     say("recognising faces")
-    candidates, matches = suggest(db, model_version, recognise_threshold or threshold, "1")
+    candidates, matches = suggest(db, model_version, recognise_threshold or threshold, "1", vote_radius=vote_radius)
     if not len(candidates.ids):
         return {"suggested": 0, "groups": 0, "personalised": personalised}
     rest = np.array([i not in matches for i in candidates.ids.tolist()], bool)

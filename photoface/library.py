@@ -57,7 +57,7 @@ class Library:
         self.db = db
         self.model_dir = Path(model_dir) if model_dir else models_dir()
         self.card = ModelCard.load(self.model_dir / CARD_NAME)
-        self.people = People(db, self.card.version, self.threshold)
+        self.people = People(db, self.card.version, self.threshold, vote_radius=self.card.threshold)
         self._embedder = None
         self._lock = threading.Lock()
 
@@ -125,7 +125,8 @@ class Library:
     def refresh(self, progress=None) -> dict:
         """Recognise and regroup every face without a user decision."""
         return grouping.refresh(self.db, self.card.version, self.group_threshold, progress,
-                                recognise_threshold=self.threshold, blend=self.card.group_blend)
+                                recognise_threshold=self.threshold, blend=self.card.group_blend,
+                                vote_radius=self.card.threshold)
 
     # -- listings ---------------------------------------------------------------------------
     def list_people(self, include_hidden: bool = False, include_groups: bool = True) -> list[PersonSummary]:

@@ -72,10 +72,11 @@ class _Change:
 class People:
     """Corrections on a library. Recognition runs after each decision that teaches it a face."""
 
-    def __init__(self, db: Database, model_version: str, threshold: float):
+    def __init__(self, db: Database, model_version: str, threshold: float, vote_radius: float | None = None):
         self.db = db
         self.model_version = model_version
         self.threshold = threshold
+        self.vote_radius = vote_radius  # recognise.recognise: the model's own threshold
 
     # -- looking things up ------------------------------------------------------------------
     def resolve(self, text) -> Target:
@@ -287,7 +288,8 @@ class People:
                 c.execute("DELETE FROM assignments WHERE face_id = ?", (f,))
                 rejected.append(f)
             placeholders = ",".join("?" * len(rejected))
-            _, matches = suggest(self.db, self.model_version, self.threshold, f"f.id IN ({placeholders})", rejected) if rejected else (None, {})
+            _, matches = suggest(self.db, self.model_version, self.threshold, f"f.id IN ({placeholders})", rejected,
+                                   vote_radius=self.vote_radius) if rejected else (None, {})
             write_suggestions(c, matches)
             for f in rejected:
                 if f not in matches:
@@ -388,8 +390,12 @@ class People:
             c.execute("DELETE FROM people WHERE id = ?", (other,))
 
     def _learn(self, c, change: _Change) -> None:
-        """After a decision adds confirmed faces, recognise the faces nobody has decided on yet."""
-        _, matches = suggest(self.db, self.model_version, self.threshold, "a.state IS NULL OR a.state = 'auto'")
+        """After a decision adds confirmed faces, recognise the faces nobody has decided on yet,
+        suggestions included: a suggestion made when fewer people were named (the only named
+        person is "clearly nearest" to everyone) gives way to a better match now."""
+        _, matches = suggest(self.db, self.model_version, self.threshold,
+                             "a.state IS NULL OR a.state IN ('auto', 'suggested')",
+                             vote_radius=self.vote_radius)
         change.faces_(matches)
         write_suggestions(c, matches)
 

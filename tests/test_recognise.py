@@ -63,3 +63,32 @@ def test_a_clear_majority_of_several_named_faces_wins():
     people = np.array([7, 7, 7, 8, 7])
     (match,) = recognise(q[None], refs, people, THRESHOLD)
     assert match.person == 7
+
+
+def test_a_stricter_threshold_never_names_a_face_it_would_not_name_otherwise():
+    """Strictness is a promise: turning it up may leave more faces unknown, never name more (the
+    library keeps the vote radius at the model's threshold)."""
+    rng = np.random.default_rng(4)
+    centres = unit(rng.normal(size=(12, 128)))
+    refs = np.stack([face_at(centres[p], rng.uniform(0.2, 1.2), rng) for p in range(12) for _ in range(3)])
+    people = np.repeat(np.arange(12), 3)
+    queries = np.stack([face_at(centres[rng.integers(12)], rng.uniform(0.3, 1.6), rng) for _ in range(400)])
+    loose = recognise(queries, refs, people, THRESHOLD)
+    for scale in (0.9, 0.8, 0.7, 0.5):
+        strict = recognise(queries, refs, people, THRESHOLD * scale, vote_radius=THRESHOLD)
+        for a, b in zip(loose, strict):
+            assert b is None or (a is not None and a.person == b.person)
+    assert sum(m is not None for m in strict) < sum(m is not None for m in loose)
+
+
+def test_one_close_face_among_other_peoples_is_not_a_majority_at_a_stricter_threshold():
+    # Ann is nearest, but not clearly (0.12 ahead of Bob); four other people's faces are close too.
+    rng = np.random.default_rng(5)
+    q = unit(rng.normal(size=128))
+    refs = np.stack([face_at(q, d, rng) for d in (0.50, 0.62, 0.66, 0.70, 0.75)])
+    people = np.array([1, 2, 2, 3, 4])  # Ann, Bob, Bob, Cy, Di
+    assert recognise(q[None], refs, people, THRESHOLD) == [None]
+    # Stricter: only Ann's face is within 0.6; the other four, within the model's threshold, still
+    # vote (for nobody), as the library asks. Counting only the faces within 0.6 named Ann.
+    assert recognise(q[None], refs, people, 0.6, vote_radius=THRESHOLD) == [None]
+    assert recognise(q[None], refs, people, 0.6)[0].person == 1
