@@ -25,6 +25,13 @@ def test_named_people_are_recognised_in_later_photos(tmp_path):
         lib.people.name(g.ref, folders.most_common(1)[0][0])
     people = {p.name for p in lib.list_people(include_groups=False)}
     assert people == {"obama", "biden", "kit_harington", "rose_leslie", "alex_lacamoire"}
+    # Naming a group can make a person's other photos suggestions: a user reviewing the people
+    # confirms them. Each must be right.
+    for name in people:
+        faces = lib.list_faces(lib.people.resolve(name))
+        assert all(Path(f["path"]).parent.name == name for f in faces), name
+        if suggested := [f["id"] for f in faces if f["state"] == "suggested"]:
+            lib.people.confirm(suggested)
 
     lib.scan([album / "test"], workers=2)
     with open(album / "test_expected.csv") as f:

