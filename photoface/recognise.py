@@ -11,8 +11,8 @@ Anything less is "unknown" and the face is left to the grouping of unnamed faces
 costs the user far more than a missing one. The first case lets a person named from a single
 photo be recognised in a big library, where the vote alone fails (many strangers within the
 threshold each get one vote); the margin keeps lookalikes apart. Measured on LFW's View 1 test
-people (``benchmarks/album.py``, README): with 3 named photos per person, 72.0% named right,
-1.95% wrong (bundled model of 2026-12-01; strictness 0.8: 70.8% and 0.90%).
+people (``benchmarks/album.py --no-personalise``, README): with 3 named photos per person,
+76.7% named right, 0.98% wrong (bundled model of 2026-12-01).
 """
 
 from __future__ import annotations
