@@ -158,8 +158,8 @@ def album_subsets(lib: Library, central: dict, n_people: int, min_photos: int, d
     so); BCubed averaged over the draws."""
     import numpy as np
 
-    from photoface.cluster import blend_neighbours, cluster_faces
     from photoface.store.records import decode_array
+    from training.eval.clustering import grouping_bcubed
 
     ids = sorted(central)
     marks = ",".join("?" * len(ids))
@@ -169,15 +169,13 @@ def album_subsets(lib: Library, central: dict, n_people: int, min_photos: int, d
         by_person[central[fid][0]].append(fid)
     pool = sorted(n for n, faces in by_person.items() if len(faces) >= min_photos)
     rng = np.random.default_rng(seed)
+    blend = (lib.card.group_blend, lib.threshold) if lib.card.group_blend else None  # as grouping.refresh
     scores, sizes = [], []
     for _ in range(draws):
         people = rng.choice(pool, min(n_people, len(pool)), replace=False)
         faces = [f for n in people for f in by_person[n]]
-        x = np.stack([emb[f] for f in faces])
-        if lib.card.group_blend:  # as the library groups (grouping.refresh)
-            x = blend_neighbours(x, lib.threshold, lib.card.group_blend)
-        labels = cluster_faces(x, lib.group_threshold)
-        scores.append(bcubed_prf([central[f][0] for f in faces], labels.tolist()))
+        album = (np.stack([emb[f] for f in faces]), [central[f][0] for f in faces])
+        scores.append(grouping_bcubed([album], lib.group_threshold, blend))
         sizes.append(len(faces))
     p, r, f = (float(np.mean([s[i] for s in scores])) for i in range(3))
     return {"pool": len(pool), "faces": float(np.mean(sizes)), "bcubed": (p, r, f),

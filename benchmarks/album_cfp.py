@@ -37,16 +37,12 @@ ALBUM_PEOPLE, DRAWS, HELD_OUT = 30, 20, 50
 
 
 def albums(by_person: dict[str, list[str]], draws: int = DRAWS, size: int = ALBUM_PEOPLE, seed: int = 0) -> list[list[tuple[str, str]]]:
-    """``draws`` random sets of ``size`` people; each album is [(person, image path), ...]."""
-    import numpy as np
+    """``draws`` random sets of ``size`` people (the draws of the model card's operating points);
+    each album is [(person, image path), ...]."""
+    from training.operating_points import albums as draw
 
-    rng = np.random.default_rng(seed)
-    pool = sorted(by_person)
-    out = []
-    for _ in range(draws):
-        people = rng.choice(pool, min(size, len(pool)), replace=False)
-        out.append([(str(n), p) for n in people for p in by_person[n]])
-    return out
+    photos = [(n, p) for n in sorted(by_person) for p in by_person[n]]
+    return [[photos[i] for i in rows] for rows in draw([n for n, _ in photos], draws, size, seed)]
 
 
 def score(emb: dict, album_list, threshold: float, blend: tuple[int, float] | None = None) -> tuple[float, float, float]:
@@ -54,16 +50,9 @@ def score(emb: dict, album_list, threshold: float, blend: tuple[int, float] | No
     (neighbours, radius) blends the embeddings first, as the app does when its card says so."""
     import numpy as np
 
-    from metrics import bcubed_prf
-    from photoface.cluster import blend_neighbours, cluster_faces
+    from training.eval.clustering import grouping_bcubed
 
-    s = []
-    for album in album_list:
-        x = np.stack([emb[p] for _, p in album]).astype(np.float32)
-        if blend:
-            x = blend_neighbours(x, blend[1], blend[0])
-        s.append(bcubed_prf([n for n, _ in album], cluster_faces(x, threshold).tolist()))
-    return tuple(float(v) for v in np.mean(s, axis=0))
+    return grouping_bcubed(((np.stack([emb[p] for _, p in a]), [n for n, _ in a]) for a in album_list), threshold, blend)
 
 
 def sweep(emb: dict, album_list, thresholds) -> dict:

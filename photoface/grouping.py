@@ -127,9 +127,9 @@ def refresh(db: Database, model_version: str, threshold: float, progress=None,
     ids = candidates.ids[rest]
     say(f"grouping {len(ids)} faces")
     unnamed = candidates.embeddings[rest]
-    if blend and len(ids):
+    if blend:
         unnamed = blend_neighbours(unnamed, recognise_threshold or threshold, blend)
-    labels = cluster_faces(unnamed, threshold) if len(ids) else np.empty(0, np.int64)
+    labels = cluster_faces(unnamed, threshold)
     old = {r[0]: r[1] for r in db.query("SELECT face_id, group_id FROM assignments WHERE group_id IS NOT NULL")}
     group_ids = _stable_group_ids(db, ids, labels, old)
     with db.transaction() as c:

@@ -88,19 +88,11 @@ def albums(identities, draws: int = ALBUMS, size: int = ALBUM_PEOPLE, seed: int 
 def album_bcubed(embeddings, identities, rows: list[np.ndarray], threshold: float, blend: float | None) -> tuple[float, float]:
     """Mean BCubed (precision, recall) of grouping each album on its own, optionally blended
     (``blend`` = the blending radius)."""
-    from photoface.cluster import blend_neighbours, cluster_faces
+    from .eval.clustering import grouping_bcubed
 
-    from .eval.clustering import bcubed_prf
-
-    ids = np.asarray(identities)
-    scores = []
-    for r in rows:
-        x = np.asarray(embeddings, np.float32)[r]
-        if blend is not None:
-            x = blend_neighbours(x, blend, BLEND_NEIGHBOURS)
-        scores.append(bcubed_prf(ids[r].tolist(), cluster_faces(x, threshold).tolist())[:2])
-    p, rec = np.mean(scores, axis=0)
-    return float(p), float(rec)
+    x, ids = np.asarray(embeddings, np.float32), np.asarray(identities)
+    albums_ = ((x[r], ids[r].tolist()) for r in rows)
+    return grouping_bcubed(albums_, threshold, (BLEND_NEIGHBOURS, blend) if blend is not None else None)[:2]
 
 
 def blended_threshold(embeddings, identities, raw_threshold: float, pair_threshold: float) -> dict:

@@ -54,6 +54,23 @@ def bcubed_prf(truth: Sequence[Hashable], pred: Sequence[Hashable]) -> tuple[flo
     return precision, recall, f_score(precision, recall)
 
 
+def grouping_bcubed(albums, threshold: float, blend: tuple[int, float] | None = None) -> tuple[float, float, float]:
+    """Mean BCubed (P, R, F) over ``albums`` (each ``(embeddings, true labels)``), each grouped on
+    its own as the app groups: ``photoface.cluster`` at ``threshold``, after blending each face
+    with its nearest faces when ``blend`` = (neighbours, radius) is given."""
+    import numpy as np
+
+    from photoface.cluster import blend_neighbours, cluster_faces
+
+    scores = []
+    for x, truth in albums:
+        x = np.asarray(x, np.float32)
+        if blend:
+            x = blend_neighbours(x, blend[1], blend[0])
+        scores.append(bcubed_prf(list(truth), cluster_faces(x, threshold).tolist()))
+    return tuple(float(v) for v in np.mean(scores, axis=0))
+
+
 def adjusted_rand(a: Sequence[Hashable], b: Sequence[Hashable]) -> float:
     """Adjusted Rand index of two labelings (Hubert & Arabie 1985): 1.0 for the same partition
     whatever the label values, about 0 for chance agreement."""
