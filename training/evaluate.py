@@ -1,7 +1,7 @@
 """Evaluate an exported embedder (``.tflite`` + model card) on LFW and the held-out CFP people.
 
     python -m training.evaluate --model resources/models --out reports/bundled [--run runs/distill]
-        [--view2 FOLD=MODEL_DIR ...] [--from-photos]
+        [--view2 FOLD=MODEL_DIR ...] [--from-photos] [--compare-to MODEL_DIR]
 
 The model runs exactly as in the app (``photoface.embedder.Embedder``). Faces are the cached
 crops of ``training.prepare`` (made by the app's own detector and aligner); ``--from-photos``
@@ -12,6 +12,8 @@ Reports (JSON) and plots (PNG) go to ``--out``:
 * LFW View 1: accuracy on pairsDevTest, threshold chosen on pairsDevTrain; VAL@FAR=1e-3; ROC AUC.
 * LFW View 2: for each ``--view2 FOLD=MODEL_DIR``, that fold's accuracy with that fold's model
   (trained without the fold's people), threshold chosen on the other nine folds.
+* With ``--compare-to``: pair by pair against another model on the View 1 DevTest pairs (how many
+  each alone answered right; exact McNemar p-value), for the shipping rule (README).
 * k-NN identification on the View 1 test people (k = 1, 3, 5, 7).
 * Held-out CFP people (never trained on): frontal-frontal and frontal-profile pair accuracy.
 * The same-person threshold for the app, chosen on the held-out CFP frontal pairs, and the
@@ -33,7 +35,7 @@ import numpy as np
 from .data import default_data_root, list_source
 from .eval import metrics
 from .eval.lfw import read_people
-from .eval.report import evaluate_view1, evaluate_view2, knn_report
+from .eval.report import evaluate_view1, evaluate_view2, knn_report, view1_pairs_right
 from .prepare import cache_paths, default_cache_dir
 from .train import holdout_cfp_people
 
@@ -153,6 +155,8 @@ def main(argv=None) -> int:
     ap.add_argument("--run", type=Path, help="training folder (for the loss plot and recipe)")
     ap.add_argument("--view2", nargs="*", default=[], metavar="FOLD=MODEL_DIR")
     ap.add_argument("--from-photos", action="store_true")
+    ap.add_argument("--compare-to", type=Path, metavar="MODEL_DIR",
+                    help="another model (e.g. the bundled one): McNemar test on the View 1 DevTest pairs")
     ap.add_argument("--data", type=Path, default=default_data_root())
     ap.add_argument("--cache", type=Path, default=default_cache_dir())
     args = ap.parse_args(argv)
@@ -165,6 +169,13 @@ def main(argv=None) -> int:
     report: dict = {"model": str(args.model), "version": embedder.card.version}
 
     report["view1"] = evaluate_view1(lfw, protocol)
+    if args.compare_to:
+        other = Embedder(args.compare_to, verify=False)
+        other_lfw = embed_source(other, "lfw", args.data, args.cache, args.from_photos)
+        report["view1_compared_to"] = {
+            "model": other.card.version,
+            **metrics.mcnemar_exact(view1_pairs_right(other_lfw, protocol), view1_pairs_right(lfw, protocol)),
+        }
     test_people = set(read_people(protocol / "peopleDevTest.txt"))
     report["knn_view1_test_people"] = knn_report(lfw, test_people)
     held_out = holdout_cfp_people(args.data, HOLDOUT_CFP)

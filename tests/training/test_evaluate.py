@@ -188,6 +188,23 @@ def test_threshold_separates_adjacent_floats():
     assert metrics.accuracy([low, high], [True, False], threshold) == 1.0
 
 
+def test_mcnemar_counts_the_pairs_only_one_model_got_right():
+    a = np.array([1, 1, 0, 1, 0, 1, 1, 1], bool)
+    b = np.array([1, 0, 1, 1, 0, 0, 0, 0], bool)
+    r = metrics.mcnemar_exact(a, b)
+    assert (r["only_first_right"], r["only_second_right"]) == (4, 1)
+    assert abs(r["p_value"] - 2 * (1 + 5) / 32) < 1e-12  # binomial(5, 1/2): P(X <= 1), two-sided
+    assert metrics.mcnemar_exact(a, a)["p_value"] == 1.0
+    # 27 against 23 discordant pairs (the 2026-12-01 shipping decision): no difference.
+    c = np.r_[np.ones(27, bool), np.zeros(23, bool)]
+    assert abs(metrics.mcnemar_exact(c, ~c)["p_value"] - 0.672) < 1e-3
+
+
+def test_answered_right_counts_unmeasured_pairs_wrong():
+    right = metrics.answered_right([0.1, 0.9, np.nan, np.nan], [True, False, True, False], 0.5)
+    assert right.tolist() == [True, True, False, False]
+
+
 def test_view1_threshold_comes_from_train_pairs():
     train_dist, train_same = [0.2, 0.4, 0.8, 1.0], [True, True, False, False]  # threshold 0.6
     # Alone these test pairs would be separated at 0.75; the train threshold rejects 0.7.

@@ -53,9 +53,25 @@ def best_threshold(dist, same) -> float:
 
 def accuracy(dist, same, threshold: float) -> float:
     """The fraction of pairs answered correctly by ``dist < threshold`` (NaN pairs are wrong)."""
+    return float(np.mean(answered_right(dist, same, threshold)))
+
+
+def answered_right(dist, same, threshold: float) -> np.ndarray:
+    """Per pair: answered correctly by ``dist < threshold`` (NaN pairs are wrong)."""
     dist, same = _pairs(dist, same)
-    correct = ((dist < threshold) == same) & ~np.isnan(dist)
-    return float(np.mean(correct))
+    return ((dist < threshold) == same) & ~np.isnan(dist)
+
+
+def mcnemar_exact(right_a, right_b) -> dict:
+    """Two models on the same pairs: how many each alone got right, and the exact two-sided
+    McNemar p-value (binomial test on those discordant pairs) for "they are equally accurate"."""
+    from math import comb
+
+    a, b = np.asarray(right_a, bool), np.asarray(right_b, bool)
+    only_a, only_b = int(np.sum(a & ~b)), int(np.sum(~a & b))
+    n, k = only_a + only_b, min(only_a, only_b)
+    p = min(1.0, 2 * sum(comb(n, i) for i in range(k + 1)) / 2**n) if n else 1.0
+    return {"only_first_right": only_a, "only_second_right": only_b, "p_value": p}
 
 
 def view1_accuracy(train_dist, train_same, test_dist, test_same) -> tuple[float, float]:

@@ -16,7 +16,7 @@ import numpy as np
 from training.eval import metrics
 from training.eval.lfw import Pair, person_of, read_pairs
 
-__all__ = ["FAR_TARGET", "evaluate_view1", "evaluate_view2", "knn_report", "pair_distances"]
+__all__ = ["FAR_TARGET", "evaluate_view1", "evaluate_view2", "knn_report", "pair_distances", "view1_pairs_right"]
 
 FAR_TARGET = 1e-3  # FaceNet's VAL@FAR=1e-3; see metrics.val_at_far about small samples
 MISSING_EXAMPLES = 10  # how many missing images a report names
@@ -46,6 +46,16 @@ def evaluate_view1(embeddings: Mapping[str, np.ndarray], protocol_dir: str | Pat
         "threshold": threshold,
         **_roc_summary(test_dist, test_same),
     }
+
+
+def view1_pairs_right(embeddings: Mapping[str, np.ndarray], protocol_dir: str | Path) -> np.ndarray:
+    """Per DevTest pair: answered right at the View 1 threshold (chosen on DevTrain), to compare
+    two models pair by pair (``metrics.mcnemar_exact``)."""
+    protocol_dir = Path(protocol_dir)
+    train = read_pairs(protocol_dir / "pairsDevTrain.txt")
+    test = read_pairs(protocol_dir / "pairsDevTest.txt")
+    threshold = metrics.best_threshold(pair_distances(embeddings, train)[0], _same(train))
+    return metrics.answered_right(pair_distances(embeddings, test)[0], _same(test), threshold)
 
 
 def evaluate_view2(
