@@ -192,7 +192,7 @@ def recognition_experiment(lib: Library, central: dict, min_photos: int, enrol: 
         lib.people.move([fid for _, fid in faces[:enrol]], new_name=name)
     naming = time.perf_counter() - t
     t = time.perf_counter()
-    lib.refresh()
+    personalised = lib.refresh()["personalised"]
     refresh = time.perf_counter() - t
     faces = face_labels(lib)
     correct = wrong = unknown = 0
@@ -213,7 +213,7 @@ def recognition_experiment(lib: Library, central: dict, min_photos: int, enrol: 
         "people": len(named), "enrolled": sum(min(enrol, len(v)) for v in named.values()),
         "evaluated": correct + wrong + unknown, "correct": correct, "wrong": wrong, "unknown": unknown,
         "others": len(others), "false_pos": false_pos, "background": len(background), "bg_named": bg_named,
-        "naming_s": naming, "refresh_s": refresh, "decisions": len(named),
+        "naming_s": naming, "refresh_s": refresh, "decisions": len(named), "metric_used": personalised,
     }
 
 
@@ -336,6 +336,9 @@ def main(argv=None) -> int:
                       f"{r['bg_named']} of {r['background']}")
                 print(f"  naming: {r['decisions']} decisions in {r['naming_s']:.1f} s "
                       f"({1000 * r['naming_s'] / max(1, r['decisions']):.0f} ms each); refresh {r['refresh_s']:.2f} s")
+                if not args.no_personalise:
+                    print("  learned metric: " + ("in use" if r["metric_used"] else
+                          "not used (too few confirmed faces, or it did not beat plain distances on held-out ones)"))
                 row[f"rec{min_photos}:{enrol}"] = r
             results.append(row)
 

@@ -11,7 +11,13 @@ scored with BCubed precision / recall / F against the true people:
 * over a sweep of thresholds (no blending): the best recall with precision >= 0.95 and >= 0.97, the best F.
 
 Albums of frontal photos only (like the held-out evaluation photos the project does not have),
-and with the profiles too. ``--model teacher`` scores the dlib teacher's cached embeddings on the
+and with the profiles too.
+
+Recognition (models with a card): in each of the 20 draws, 30 of the 50 people are named with 3
+random frontal photos each and the other 20 stay strangers; every other photo is recognised as
+the library does (``photoface.recognise`` at the card's threshold, plain distances and with the
+learned metric of ``photoface.metric``). Reported: right / wrong / unknown for the named people's
+frontal and profile photos, and the share of strangers' photos that got a name. ``--model teacher`` scores the dlib teacher's cached embeddings on the
 same albums (no card: sweep only).
 
     .venv/bin/python benchmarks/album_cfp.py [--model resources/models] [--json out.json]
@@ -34,6 +40,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 ALBUM_PEOPLE, DRAWS, HELD_OUT = 30, 20, 50
+NAMED_PEOPLE, NAMED_PHOTOS = 30, 3
 
 
 def albums(by_person: dict[str, list[str]], draws: int = DRAWS, size: int = ALBUM_PEOPLE, seed: int = 0) -> list[list[tuple[str, str]]]:
@@ -61,6 +68,47 @@ def sweep(emb: dict, album_list, thresholds) -> dict:
     for p in (0.95, 0.97):
         ok = [c for c in curve if c[1] >= p]
         out[f"recall_at_precision_{p}"] = max(ok, key=lambda c: c[2]) if ok else None
+    return out
+
+
+def recognition(photos: dict[str, list[tuple[str, str]]], emb: dict, threshold: float, personalise: bool,
+                draws: int = DRAWS, named: int = NAMED_PEOPLE, enrol: int = NAMED_PHOTOS) -> dict:
+    """``photos``: {person: [(pose, path), ...]}. Counts over ``draws`` draws of ``named`` people
+    named with ``enrol`` frontal photos each: {pose: {"right", "wrong", "unknown"}}, and
+    "strangers" / "strangers_named" over the photos of the people not named."""
+    import numpy as np
+
+    from photoface import metric
+    from photoface.recognise import recognise
+
+    people = sorted(photos)
+    out = {"frontal": {"right": 0, "wrong": 0, "unknown": 0}, "profile": {"right": 0, "wrong": 0, "unknown": 0},
+           "strangers": 0, "strangers_named": 0, "metric_learned": 0}
+    for draw in range(draws):
+        rng = np.random.default_rng(draw)
+        chosen = set(rng.permutation(people)[:named].tolist())
+        refs, ref_people, queries, truth = [], [], [], []
+        for i, person in enumerate(people):
+            frontal = [p for pose, p in photos[person] if pose == "frontal"]
+            frontal = [frontal[j] for j in rng.permutation(len(frontal))]
+            enrolled = frontal[:enrol] if person in chosen else []
+            refs += enrolled
+            ref_people += [i] * len(enrolled)
+            for pose, path in photos[person]:
+                if path not in enrolled:
+                    queries.append(path)
+                    truth.append((i if person in chosen else None, pose))
+        r, rp = np.stack([emb[p] for p in refs]), np.array(ref_people)
+        m = metric.learn(r, rp) if personalise else None
+        out["metric_learned"] += m is not None
+        matches = recognise(np.stack([emb[p] for p in queries]), r, rp, threshold, metric=m, vote_radius=threshold)
+        for match, (person, pose) in zip(matches, truth):
+            if person is None:
+                out["strangers"] += 1
+                out["strangers_named"] += match is not None
+            else:
+                kind = "unknown" if match is None else "right" if match.person == person else "wrong"
+                out["frontal" if pose == "frontal" else "profile"][kind] += 1
     return out
 
 
@@ -110,6 +158,15 @@ def main(argv=None) -> int:
             row["at_pair_threshold"] = (card.threshold, *score(emb, album_list, card.threshold))
         row.update(sweep(emb, album_list, np.arange(0.1, 1.3, 0.02)))
         result["albums"][kind] = row
+    if card is not None:
+        photos = defaultdict(list)
+        for im in list_source("cfp", args.data):
+            if im.identity in held_out and im.path in emb:
+                photos[im.identity].append((im.pose, im.path))
+        result["recognition"] = {
+            name: recognition(photos, emb, card.threshold, personalise)
+            for name, personalise in (("plain distances", False), ("learned metric", True))
+        }
 
     print(f"{result['model']}: {DRAWS} albums of {ALBUM_PEOPLE} of the {len(held_out)} held-out CFP people")
     for kind, row in result["albums"].items():
@@ -120,6 +177,15 @@ def main(argv=None) -> int:
                 print(f"    {key:26s} threshold {c[0]:.3f}: BCubed P {c[1]:.3f} R {c[2]:.3f} F {c[3]:.3f}")
             elif key in row:
                 print(f"    {key:26s} not reached")
+    for name, r in result.get("recognition", {}).items():
+        print(f"  recognition, {NAMED_PHOTOS} frontal photos named of {NAMED_PEOPLE} people, {DRAWS} draws, {name}"
+              + (f" (a metric was learned in {r['metric_learned']} of {DRAWS} draws)" if name == "learned metric" else ""))
+        for pose in ("frontal", "profile"):
+            c = r[pose]
+            n = sum(c.values())
+            print(f"    {pose:8s} right {100 * c['right'] / n:5.1f}%  wrong {100 * c['wrong'] / n:5.2f}%  "
+                  f"unknown {100 * c['unknown'] / n:5.1f}%  ({n} photos)")
+        print(f"    strangers' photos named: {100 * r['strangers_named'] / r['strangers']:.1f}% of {r['strangers']}")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
     return 0

@@ -9,7 +9,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
-from album_cfp import albums, score, sweep  # noqa: E402
+from album_cfp import albums, recognition, score, sweep  # noqa: E402
 
 
 def people(n_people=8, photos=5, spread=0.05, seed=0):
@@ -44,3 +44,15 @@ def test_well_separated_people_group_perfectly_and_a_huge_threshold_merges_every
     assert r == 1.0 and abs(p - 0.2) < 1e-9  # one group of 5 people
     s = sweep(emb, a, [0.5, 4.0])
     assert s["best_f"][0] == 0.5 and s["recall_at_precision_0.97"][0] == 0.5
+
+
+def test_recognition_names_well_separated_people_and_no_stranger():
+    emb, by_person = people(n_people=10, photos=8)
+    photos = {n: [("frontal" if j < 6 else "profile", p) for j, p in enumerate(paths)] for n, paths in by_person.items()}
+    r = recognition(photos, emb, threshold=0.5, personalise=False, draws=3, named=6, enrol=3)
+    assert r["frontal"] == {"right": 3 * 6 * 3, "wrong": 0, "unknown": 0}
+    assert r["profile"] == {"right": 3 * 6 * 2, "wrong": 0, "unknown": 0}
+    assert r["strangers"] == 3 * 4 * 8 and r["strangers_named"] == 0
+    # With a threshold that lets everyone in, strangers get names: the measure can fail.
+    loose = recognition(photos, emb, threshold=4.0, personalise=False, draws=1, named=6, enrol=3)
+    assert loose["strangers_named"] > 0

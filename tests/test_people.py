@@ -164,12 +164,15 @@ def test_unknown_people_groups_and_faces_get_clear_errors(lib, three_people):
         lib.people.name("g1", "   ")
 
 
-def test_a_metric_is_learned_once_enough_people_are_confirmed(lib, three_people):
+def test_a_metric_is_learned_once_enough_people_are_confirmed(lib):
     from photoface.grouping import METRIC_KEY
 
-    ids, labels = three_people
-    for person, name in enumerate(["Ann", "Bob", "Cy"]):
-        lib.people.name(f"g{assignment(lib, int(ids[labels == person][0]))['group_id']}", name)
+    from .test_metric import nuisance_faces
+
+    x, y = nuisance_faces(n_people=10, per_person=15)  # plain distances confuse these people
+    ids = np.array(add_faces(lib, x))
+    for person in range(10):
+        lib.people.move([int(f) for f in ids[y == person][:5]], new_name=f"P{person}")
     assert lib.refresh()["personalised"] is False  # off unless the user turns it on
     lib.set_personalised(True)
     assert lib.refresh()["personalised"] is True
@@ -178,6 +181,14 @@ def test_a_metric_is_learned_once_enough_people_are_confirmed(lib, three_people)
     assert lib.db.get_setting(METRIC_KEY) == learned  # unchanged decisions: not learned again
     lib.set_personalised(False)
     assert lib.refresh()["personalised"] is False
+
+
+def test_no_metric_when_plain_distances_already_find_everyone(lib, three_people):
+    ids, labels = three_people
+    for person, name in enumerate(["Ann", "Bob", "Cy"]):
+        lib.people.name(f"g{assignment(lib, int(ids[labels == person][0]))['group_id']}", name)
+    lib.set_personalised(True)
+    assert lib.refresh()["personalised"] is False  # nothing for a metric to improve on
 
 
 def test_undoing_a_decision_on_a_person_keeps_their_faces(lib, three_people):
