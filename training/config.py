@@ -47,6 +47,10 @@ class TrainConfig:
     learning_rate: float = 2e-3
     weight_decay: float = 5e-4
     warmup_epochs: int = 1
+    # "mixed_bfloat16": compute in bfloat16, weights and losses in float32. On this machine's
+    # AMD EPYC (avx512_bf16) a training step took 0.57 s instead of 0.85 s; model.keras is saved
+    # as float32 whatever the run computed in, so export and evaluation are unchanged.
+    precision: str = "float32"
     # A finished run whose network starts this one (a new schedule, not a resume): longer
     # training on 2 cores without throwing away the epochs already paid for.
     init_from: str = ""

@@ -147,7 +147,6 @@ def make_batches(cfg: TrainConfig, data: TrainingSet):
 
 
 def build_trainer(cfg: TrainConfig):
-    from .backbones import build_backbone
     from .losses import (
         distill_regression_loss,
         distill_relational_loss,
@@ -168,6 +167,7 @@ def build_trainer(cfg: TrainConfig):
             return self.backbone(x, training=training)
 
         def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+            y_pred = ops.cast(y_pred, "float32")  # under mixed precision the losses stay float32
             if cfg.miner == "offline":
                 # Offline batches are [anchors, positives, negatives], a third each.
                 third = cfg.batch_size // 3
@@ -190,11 +190,7 @@ def build_trainer(cfg: TrainConfig):
         def metrics(self):
             return super().metrics + [self.triplet_tracker, self.distill_tracker]
 
-    backbone = build_backbone(
-        cfg.backbone, input_size=cfg.input_size, embedding_size=cfg.embedding_size,
-        widths=tuple(cfg.widths), blocks=tuple(cfg.blocks), dropout=cfg.dropout,
-    )
-    trainer = Trainer(backbone)
+    trainer = Trainer(build_network(cfg))
     total = cfg.epochs * cfg.steps_per_epoch
     warmup = cfg.warmup_epochs * cfg.steps_per_epoch
     schedule = keras.optimizers.schedules.CosineDecay(
@@ -204,6 +200,26 @@ def build_trainer(cfg: TrainConfig):
     trainer.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=cfg.weight_decay))
     trainer.build((None, cfg.input_size, cfg.input_size, 3))
     return trainer
+
+
+def float32_network(cfg: TrainConfig, backbone):
+    """The trained network with float32 layers (a mixed-precision run's layers compute in
+    bfloat16; export and evaluation want the float32 graph)."""
+    if cfg.precision == "float32":
+        return backbone
+    net = build_network(cfg)
+    net.set_weights(backbone.get_weights())
+    return net
+
+
+def build_network(cfg: TrainConfig):
+    """The embedding network ``cfg`` describes (its layers take the current dtype policy)."""
+    from .backbones import build_backbone
+
+    return build_backbone(
+        cfg.backbone, input_size=cfg.input_size, embedding_size=cfg.embedding_size,
+        widths=tuple(cfg.widths), blocks=tuple(cfg.blocks), dropout=cfg.dropout,
+    )
 
 
 def init_weights(backbone, run: Path) -> None:
@@ -252,7 +268,11 @@ def train(cfg: TrainConfig, resume: bool = False, verbose: int = 1, data: Traini
         f"({int(data.has_teacher.sum())} with teacher embeddings)",
         flush=True,
     )
-    trainer = build_trainer(cfg)
+    keras.mixed_precision.set_global_policy(cfg.precision)
+    try:
+        trainer = build_trainer(cfg)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")  # layers keep theirs; nothing else inherits it
     if cfg.init_from:
         init_weights(trainer.backbone, Path(cfg.init_from))
     history, start = [], 0
@@ -270,7 +290,7 @@ def train(cfg: TrainConfig, resume: bool = False, verbose: int = 1, data: Traini
             batches, epochs=cfg.epochs, initial_epoch=start, verbose=verbose,
             callbacks=[Progress(cfg, out, history, start)],
         )
-    trainer.backbone.save(out / "model.keras")
+    float32_network(cfg, trainer.backbone).save(out / "model.keras")
     try:
         from .eval.plots import plot_loss
 
@@ -292,6 +312,7 @@ def main(argv=None) -> int:
     ap.add_argument("--lr", type=float, help="peak learning rate")
     ap.add_argument("--seed", type=int)
     ap.add_argument("--init-from", help="a finished run folder whose network starts this run")
+    ap.add_argument("--precision", choices=["float32", "mixed_bfloat16"], help="compute precision while training")
     ap.add_argument("--resume", action="store_true")
     args = ap.parse_args(argv)
     cfg = TrainConfig.load(args.config) if args.config else PRESETS[args.preset]
@@ -300,7 +321,7 @@ def main(argv=None) -> int:
         {
             "out_dir": args.out, "epochs": args.epochs, "steps_per_epoch": args.steps,
             "exclude": args.exclude, "learning_rate": args.lr, "seed": args.seed,
-            "init_from": args.init_from,
+            "init_from": args.init_from, "precision": args.precision,
         }.items()
         if v is not None
     }

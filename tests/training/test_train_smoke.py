@@ -116,3 +116,18 @@ def test_a_run_can_start_from_an_earlier_runs_network(tmp_path, tiny_set):
     wider = cfg.replace(out_dir=str(tmp_path / "d"), widths=(16, 32))
     with pytest.raises(ValueError, match="network differs"):
         train(wider, data=tiny_set, verbose=0)
+
+
+def test_a_mixed_precision_run_learns_and_saves_a_float32_network(tmp_path, tiny_set):
+    import keras
+
+    from training.backbones import build_backbone
+
+    cfg = PRESETS["smoke"].replace(out_dir=str(tmp_path / "run"), precision="mixed_bfloat16")
+    keras.utils.set_random_seed(cfg.seed)
+    before = clean_loss(build_backbone("resnet", input_size=32, widths=cfg.widths, blocks=cfg.blocks), tiny_set)
+    out = train(cfg, data=tiny_set, verbose=0)
+    assert keras.mixed_precision.global_policy().name == "float32"  # the run did not leak its policy
+    model = keras.models.load_model(out / "model.keras", compile=False)
+    assert {layer.compute_dtype for layer in model.layers if layer.weights} == {"float32"}
+    assert clean_loss(model, tiny_set) < 0.8 * before
