@@ -36,7 +36,16 @@ class ModelCard:
     # Before grouping, blend each face with this many nearest faces within the pair threshold
     # (``cluster.blend_neighbours``; 0 = off); group_threshold is then for blended embeddings.
     group_blend: int
+    # Recognising a turned face (frontality below recognise.TURNED_BELOW): its threshold. Cards
+    # without one treat every face alike.
+    turned_threshold: float
     raw: dict
+
+    @property
+    def turned_scale(self) -> float:
+        """The turned face's threshold relative to the pair threshold (the user's strictness
+        scales both)."""
+        return self.turned_threshold / self.threshold
 
     @classmethod
     def load(cls, path: Path) -> "ModelCard":
@@ -54,6 +63,7 @@ class ModelCard:
                 group_threshold=float(raw["embedding"].get("group_threshold", raw["embedding"]["same_person_threshold"])),
                 flip_average=bool(raw["embedding"].get("flip_average", False)),
                 group_blend=int(raw["embedding"].get("group_blend", 0)),
+                turned_threshold=float(raw["embedding"].get("turned_threshold", raw["embedding"]["same_person_threshold"])),
                 raw=raw,
             )
         except FileNotFoundError:

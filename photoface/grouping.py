@@ -9,12 +9,12 @@ groups (agglomerative clustering of what is left).
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import metric as learned
-from .recognise import recognise
+from .recognise import recognise, turned_thresholds
 from .store import Database
 from .store.records import decode_array
 
@@ -30,11 +30,12 @@ PERSONALISE_DEFAULT = "0"
 class FaceSet:
     ids: np.ndarray  # (n,) face ids
     embeddings: np.ndarray  # (n, d)
+    frontality: list = field(default_factory=list)  # (n,) 0..1, None where never measured
 
 
 def load_embeddings(db: Database, model_version: str, where: str = "1", params=()) -> FaceSet:
     rows = db.query(
-        "SELECT f.id, f.embedding FROM faces f LEFT JOIN assignments a ON a.face_id = f.id "
+        "SELECT f.id, f.embedding, f.frontal FROM faces f LEFT JOIN assignments a ON a.face_id = f.id "
         f"WHERE f.ignored = 0 AND f.model_version = ? AND f.embedding IS NOT NULL AND ({where}) "
         "ORDER BY f.id",
         (model_version, *params),
@@ -42,7 +43,7 @@ def load_embeddings(db: Database, model_version: str, where: str = "1", params=(
     if not rows:
         return FaceSet(np.empty(0, np.int64), np.empty((0, 0), np.float32))
     ids = np.array([r[0] for r in rows], np.int64)
-    return FaceSet(ids, np.stack([decode_array(r[1]) for r in rows]))
+    return FaceSet(ids, np.stack([decode_array(r[1]) for r in rows]), [r[2] for r in rows])
 
 
 def references(db: Database, model_version: str) -> tuple[FaceSet, np.ndarray]:
@@ -60,14 +61,16 @@ def rejections_for(db: Database, face_ids) -> list[set[int]]:
 
 
 def suggest(db: Database, model_version: str, threshold: float, where: str, params=(), k: int = 5,
-            vote_radius: float | None = None):
-    """Recognise the faces selected by ``where`` (never confirmed ones): -> {face id: Match}."""
+            vote_radius: float | None = None, turned_scale: float = 1.0):
+    """Recognise the faces selected by ``where`` (never confirmed ones): -> {face id: Match}.
+    A turned face must lie within ``threshold`` x ``turned_scale`` (the model card's)."""
     candidates = load_embeddings(db, model_version, f"(a.state IS NULL OR a.state != 'confirmed') AND ({where})", params)
     refs, ref_people = references(db, model_version)
     if not len(candidates.ids) or not len(refs.ids):
         return candidates, {}
     matches = recognise(
-        candidates.embeddings, refs.embeddings, ref_people, threshold, k=k,
+        candidates.embeddings, refs.embeddings, ref_people,
+        turned_thresholds(threshold, candidates.frontality, turned_scale), k=k,
         rejected=rejections_for(db, candidates.ids), metric=current_metric(db), vote_radius=vote_radius,
     )
     return candidates, {int(i): m for i, m in zip(candidates.ids, matches) if m is not None}
@@ -109,7 +112,8 @@ def write_suggestions(conn, matches: dict) -> None:
 
 
 def refresh(db: Database, model_version: str, threshold: float, progress=None,
-            recognise_threshold: float | None = None, blend: int = 0, vote_radius: float | None = None) -> dict:
+            recognise_threshold: float | None = None, blend: int = 0, vote_radius: float | None = None,
+            turned_scale: float = 1.0) -> dict:
     """Re-suggest and re-group every face the user has not decided on. One transaction.
     ``threshold`` groups unnamed faces; ``recognise_threshold`` (default: the same) names them;
     ``blend`` > 0 blends each unnamed face with that many neighbours within the recognition
@@ -120,7 +124,8 @@ def refresh(db: Database, model_version: str, threshold: float, progress=None,
     say("learning from confirmed faces")
     personalised = update_metric(db, model_version)
     say("recognising faces")
-    candidates, matches = suggest(db, model_version, recognise_threshold or threshold, "1", vote_radius=vote_radius)
+    candidates, matches = suggest(db, model_version, recognise_threshold or threshold, "1", vote_radius=vote_radius,
+                                  turned_scale=turned_scale)
     if not len(candidates.ids):
         return {"suggested": 0, "groups": 0, "personalised": personalised}
     rest = np.array([i not in matches for i in candidates.ids.tolist()], bool)

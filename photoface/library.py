@@ -57,7 +57,8 @@ class Library:
         self.db = db
         self.model_dir = Path(model_dir) if model_dir else models_dir()
         self.card = ModelCard.load(self.model_dir / CARD_NAME)
-        self.people = People(db, self.card.version, self.threshold, vote_radius=self.card.threshold)
+        self.people = People(db, self.card.version, self.threshold, vote_radius=self.card.threshold,
+                             turned_scale=self.card.turned_scale)
         self._embedder = None
         self._lock = threading.Lock()
 
@@ -126,7 +127,7 @@ class Library:
         """Recognise and regroup every face without a user decision."""
         return grouping.refresh(self.db, self.card.version, self.group_threshold, progress,
                                 recognise_threshold=self.threshold, blend=self.card.group_blend,
-                                vote_radius=self.card.threshold)
+                                vote_radius=self.card.threshold, turned_scale=self.card.turned_scale)
 
     # -- listings ---------------------------------------------------------------------------
     def list_people(self, include_hidden: bool = False, include_groups: bool = True) -> list[PersonSummary]:

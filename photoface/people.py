@@ -72,11 +72,13 @@ class _Change:
 class People:
     """Corrections on a library. Recognition runs after each decision that teaches it a face."""
 
-    def __init__(self, db: Database, model_version: str, threshold: float, vote_radius: float | None = None):
+    def __init__(self, db: Database, model_version: str, threshold: float, vote_radius: float | None = None,
+                 turned_scale: float = 1.0):
         self.db = db
         self.model_version = model_version
         self.threshold = threshold
         self.vote_radius = vote_radius  # recognise.recognise: the model's own threshold
+        self.turned_scale = turned_scale  # a turned face's threshold, relative (the model card's)
 
     # -- looking things up ------------------------------------------------------------------
     def resolve(self, text) -> Target:
@@ -289,7 +291,7 @@ class People:
                 rejected.append(f)
             placeholders = ",".join("?" * len(rejected))
             _, matches = suggest(self.db, self.model_version, self.threshold, f"f.id IN ({placeholders})", rejected,
-                                   vote_radius=self.vote_radius) if rejected else (None, {})
+                                   vote_radius=self.vote_radius, turned_scale=self.turned_scale) if rejected else (None, {})
             write_suggestions(c, matches)
             for f in rejected:
                 if f not in matches:
@@ -395,7 +397,7 @@ class People:
         person is "clearly nearest" to everyone) gives way to a better match now."""
         _, matches = suggest(self.db, self.model_version, self.threshold,
                              "a.state IS NULL OR a.state IN ('auto', 'suggested')",
-                             vote_radius=self.vote_radius)
+                             vote_radius=self.vote_radius, turned_scale=self.turned_scale)
         change.faces_(matches)
         write_suggestions(c, matches)
 

@@ -56,3 +56,13 @@ def test_recognition_names_well_separated_people_and_no_stranger():
     # With a threshold that lets everyone in, strangers get names: the measure can fail.
     loose = recognition(photos, emb, threshold=4.0, personalise=False, draws=1, named=6, enrol=3)
     assert loose["strangers_named"] > 0
+
+
+def test_profiles_are_recognised_with_the_turned_faces_threshold():
+    emb, by_person = people(n_people=10, photos=8, spread=0.2)
+    photos = {n: [("frontal" if j < 6 else "profile", p) for j, p in enumerate(paths)] for n, paths in by_person.items()}
+    same = recognition(photos, emb, threshold=1.0, personalise=False, draws=2, named=6, enrol=3)
+    strict = recognition(photos, emb, threshold=1.0, personalise=False, draws=2, named=6, enrol=3, turned_scale=0.01)
+    assert strict["frontal"] == same["frontal"]
+    assert same["profile"]["right"] > 0 and strict["profile"]["right"] == 0
+    assert strict["profile"]["unknown"] == sum(strict["profile"].values())

@@ -256,3 +256,23 @@ def test_the_cards_neighbour_blending_keeps_a_varied_persons_photos_together(tmp
         counts[blend] = len(members)
         lib.close()
     assert counts[3] < counts[0]
+
+
+def test_a_turned_face_is_named_only_when_closer_than_a_frontal_one_needs_to_be(lib):
+    """A profile's embedding is less sure: the model card's turned_threshold applies to it."""
+    card = lib.card
+    assert card.turned_threshold < card.threshold  # the bundled card's operating point
+    d = (card.turned_threshold + card.threshold) / 2  # close enough for a frontal face only
+    e0, e1 = np.eye(128, dtype=np.float32)[:2]
+
+    def at(distance, towards):
+        cos = 1 - distance / 2
+        return cos * e0 + np.sqrt(1 - cos * cos) * towards
+
+    ids = add_faces(lib, [e0, e0, at(0.05, -e1), at(d, e1), at(d, e1)])
+    lib.people.move(ids[:3], new_name="Ann")
+    lib.db.execute("UPDATE faces SET frontal = 0.1 WHERE id = ?", (ids[4],))  # turned away
+    lib.refresh()
+    frontal, turned = assignment(lib, ids[3]), assignment(lib, ids[4])
+    assert frontal["name"] == "Ann" and frontal["state"] == "suggested"
+    assert turned["person_id"] is None

@@ -92,3 +92,16 @@ def test_one_close_face_among_other_peoples_is_not_a_majority_at_a_stricter_thre
     # vote (for nobody), as the library asks. Counting only the faces within 0.6 named Ann.
     assert recognise(q[None], refs, people, 0.6, vote_radius=THRESHOLD) == [None]
     assert recognise(q[None], refs, people, 0.6)[0].person == 1
+
+
+def test_a_turned_face_needs_to_be_closer_to_be_named():
+    from photoface.recognise import turned_thresholds
+
+    refs = np.eye(4, dtype=np.float32)[:2]
+    ref_people = np.array([1, 2])
+    q = np.array([0.8, 0.6, 0, 0], np.float32)  # 0.4 from person 1, 1.2 from person 2
+    queries = np.stack([q, q, q])
+    thresholds = turned_thresholds(1.0, [0.9, 0.1, None], turned_scale=0.3)
+    assert list(thresholds) == [1.0, 0.3, 1.0]  # unknown frontality counts as frontal
+    frontal, turned, unknown = recognise(queries, refs, ref_people, thresholds)
+    assert frontal.person == 1 and unknown.person == 1 and turned is None

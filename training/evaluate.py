@@ -186,9 +186,9 @@ def main(argv=None) -> int:
         "chosen_on": f"frontal-frontal pairs of the {len(held_out)} held-out CFP people "
         "(never trained on)",
     }
-    from .operating_points import held_out_frontal, operating_points
+    from .operating_points import held_out_points
 
-    report["operating_points"] = operating_points(*held_out_frontal(cfp, args.data), pair_threshold=report["threshold"]["value"])
+    report["operating_points"] = held_out_points(cfp, args.data, report["threshold"]["value"])
     view2 = {}
     for item in args.view2:
         fold, model_dir = item.split("=", 1)

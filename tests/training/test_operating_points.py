@@ -78,3 +78,18 @@ def test_blending_is_adopted_with_the_largest_threshold_that_keeps_album_precisi
 
     monkeypatch.setattr(op, "album_bcubed", lambda e, i, r, t, blend: (0.95, 0.70 if blend is None else 0.60))
     assert op.operating_points(x, ids, pair_threshold=1.0)["group_blend"]["value"] == 0
+
+
+def test_turned_faces_get_the_threshold_that_accepts_strangers_as_often_as_frontal_pairs():
+    from training.operating_points import turned_threshold
+
+    x, ids = people()
+    profiles, pids = people(spread=0.9, seed=0)  # the same people, blurrier: more strangers come close
+    pair = threshold_at_far(x, ids, 0.1)[0]
+    t = turned_threshold(x, ids, profiles, pids, pair_threshold=pair)
+    d = np.maximum(2 - 2 * x @ profiles.T, 0)
+    diff = ids[:, None] != pids[None]
+    assert abs(np.mean(d[diff] < t["value"]) - t["far"]) < 1e-3  # the frontal pairs' rate
+    assert t["far_at_pair_threshold"] > t["far"] and t["value"] < pair  # stricter than the pair threshold
+    points = operating_points(x, ids, pair_threshold=pair, profiles=(profiles, pids))
+    assert points["turned_threshold"]["value"] == t["value"]
