@@ -153,17 +153,20 @@ def grouping_report(lib: Library, central: dict) -> dict:
 
 def album_subsets(lib: Library, central: dict, n_people: int, min_photos: int, draws: int, seed: int = 0) -> dict:
     """Albums the size of a family's: ``draws`` random sets of ``n_people`` people with at least
-    ``min_photos`` central faces each, every set grouped on its own (its faces' embeddings only,
-    ``photoface.cluster`` at the library's grouping threshold, blended first if the model card says
-    so); BCubed averaged over the draws."""
+    ``min_photos`` central faces each, every set grouped on its own as the library groups (its
+    faces' embeddings only, ``photoface.cluster.group_faces`` at the library's thresholds);
+    BCubed averaged over the draws."""
     import numpy as np
 
+    from photoface.recognise import turned_faces
     from photoface.store.records import decode_array
     from training.eval.clustering import grouping_bcubed
 
     ids = sorted(central)
     marks = ",".join("?" * len(ids))
-    emb = {r[0]: decode_array(r[1]) for r in lib.db.query(f"SELECT id, embedding FROM faces WHERE id IN ({marks})", ids)}
+    rows = lib.db.query(f"SELECT id, embedding, frontal FROM faces WHERE id IN ({marks})", ids)
+    emb = {r[0]: decode_array(r[1]) for r in rows}
+    frontality = {r[0]: r[2] for r in rows}
     by_person = defaultdict(list)
     for fid in ids:
         by_person[central[fid][0]].append(fid)
@@ -174,8 +177,9 @@ def album_subsets(lib: Library, central: dict, n_people: int, min_photos: int, d
     for _ in range(draws):
         people = rng.choice(pool, min(n_people, len(pool)), replace=False)
         faces = [f for n in people for f in by_person[n]]
-        album = (np.stack([emb[f] for f in faces]), [central[f][0] for f in faces])
-        scores.append(grouping_bcubed([album], lib.group_threshold, blend))
+        album = (np.stack([emb[f] for f in faces]), [central[f][0] for f in faces],
+                 turned_faces([frontality[f] for f in faces]))
+        scores.append(grouping_bcubed([album], lib.group_threshold, blend, lib.turned_group_threshold))
         sizes.append(len(faces))
     p, r, f = (float(np.mean([s[i] for s in scores])) for i in range(3))
     return {"pool": len(pool), "faces": float(np.mean(sizes)), "bcubed": (p, r, f),

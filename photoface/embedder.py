@@ -39,6 +39,9 @@ class ModelCard:
     # Recognising a turned face (frontality below recognise.TURNED_BELOW): its threshold. Cards
     # without one treat every face alike.
     turned_threshold: float
+    # Grouping a turned face: the average distance at which it may join a group of frontal faces
+    # (``cluster.group_faces``). None (older cards): turned faces are grouped like any other.
+    turned_group_threshold: float | None
     raw: dict
 
     @property
@@ -64,6 +67,8 @@ class ModelCard:
                 flip_average=bool(raw["embedding"].get("flip_average", False)),
                 group_blend=int(raw["embedding"].get("group_blend", 0)),
                 turned_threshold=float(raw["embedding"].get("turned_threshold", raw["embedding"]["same_person_threshold"])),
+                turned_group_threshold=(float(raw["embedding"]["turned_group_threshold"])
+                                        if "turned_group_threshold" in raw["embedding"] else None),
                 raw=raw,
             )
         except FileNotFoundError:

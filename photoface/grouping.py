@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import metric as learned
-from .recognise import recognise, turned_thresholds
+from .recognise import recognise, turned_faces, turned_thresholds
 from .store import Database
 from .store.records import decode_array
 
@@ -113,12 +113,13 @@ def write_suggestions(conn, matches: dict) -> None:
 
 def refresh(db: Database, model_version: str, threshold: float, progress=None,
             recognise_threshold: float | None = None, blend: int = 0, vote_radius: float | None = None,
-            turned_scale: float = 1.0) -> dict:
+            turned_scale: float = 1.0, turned_group_threshold: float | None = None) -> dict:
     """Re-suggest and re-group every face the user has not decided on. One transaction.
     ``threshold`` groups unnamed faces; ``recognise_threshold`` (default: the same) names them;
     ``blend`` > 0 blends each unnamed face with that many neighbours within the recognition
-    threshold before grouping (``cluster.blend_neighbours``)."""
-    from .cluster import blend_neighbours, cluster_faces
+    threshold before grouping; turned faces join groups within ``turned_group_threshold``
+    (``cluster.group_faces``)."""
+    from .cluster import group_faces
 
     say = progress or (lambda msg: None)
     say("learning from confirmed faces")
@@ -131,10 +132,12 @@ def refresh(db: Database, model_version: str, threshold: float, progress=None,
     rest = np.array([i not in matches for i in candidates.ids.tolist()], bool)
     ids = candidates.ids[rest]
     say(f"grouping {len(ids)} faces")
-    unnamed = candidates.embeddings[rest]
-    if blend:
-        unnamed = blend_neighbours(unnamed, recognise_threshold or threshold, blend)
-    labels = cluster_faces(unnamed, threshold)
+    labels = group_faces(
+        candidates.embeddings[rest], threshold,
+        blend=(blend, recognise_threshold or threshold) if blend else None,
+        turned=turned_faces([f for f, r in zip(candidates.frontality, rest) if r]),
+        turned_threshold=turned_group_threshold,
+    )
     old = {r[0]: r[1] for r in db.query("SELECT face_id, group_id FROM assignments WHERE group_id IS NOT NULL")}
     group_ids = _stable_group_ids(db, ids, labels, old)
     with db.transaction() as c:

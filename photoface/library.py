@@ -90,6 +90,11 @@ class Library:
     def group_threshold(self) -> float:
         return self.card.group_threshold * self.strictness
 
+    @property
+    def turned_group_threshold(self) -> float | None:
+        t = self.card.turned_group_threshold
+        return None if t is None else t * self.strictness
+
     def detector_settings(self) -> DetectorSettings:
         return DetectorSettings(min_face_size=int(self.db.get_setting(SETTING_MIN_FACE, "20")))
 
@@ -127,7 +132,8 @@ class Library:
         """Recognise and regroup every face without a user decision."""
         return grouping.refresh(self.db, self.card.version, self.group_threshold, progress,
                                 recognise_threshold=self.threshold, blend=self.card.group_blend,
-                                vote_radius=self.card.threshold, turned_scale=self.card.turned_scale)
+                                vote_radius=self.card.threshold, turned_scale=self.card.turned_scale,
+                                turned_group_threshold=self.turned_group_threshold)
 
     # -- listings ---------------------------------------------------------------------------
     def list_people(self, include_hidden: bool = False, include_groups: bool = True) -> list[PersonSummary]:

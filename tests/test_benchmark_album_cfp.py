@@ -62,7 +62,9 @@ def test_profiles_are_recognised_with_the_turned_faces_threshold():
     emb, by_person = people(n_people=10, photos=8, spread=0.2)
     photos = {n: [("frontal" if j < 6 else "profile", p) for j, p in enumerate(paths)] for n, paths in by_person.items()}
     same = recognition(photos, emb, threshold=1.0, personalise=False, draws=2, named=6, enrol=3)
-    strict = recognition(photos, emb, threshold=1.0, personalise=False, draws=2, named=6, enrol=3, turned_scale=0.01)
+    profiles = {p for items in photos.values() for pose, p in items if pose == "profile"}
+    strict = recognition(photos, emb, threshold=1.0, personalise=False, draws=2, named=6, enrol=3, turned_scale=0.01,
+                         turned=profiles)
     assert strict["frontal"] == same["frontal"]
     assert same["profile"]["right"] > 0 and strict["profile"]["right"] == 0
     assert strict["profile"]["unknown"] == sum(strict["profile"].values())

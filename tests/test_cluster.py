@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from metrics import adjusted_rand, bcubed_prf  # noqa: E402
 from synthetic import synthetic_faces  # noqa: E402
 
-from photoface.cluster import cluster_faces  # noqa: E402
+from photoface.cluster import blend_neighbours, cluster_faces, group_faces  # noqa: E402
 
 THRESHOLD = 0.9855  # about the bundled model's same-person threshold
 
@@ -109,3 +109,36 @@ def test_blending_pulls_a_persons_photos_together_and_leaves_loners_alone():
     j = d[0].argmin()
     expected = x[0] + (1 - d[0, j] / 2) ** 3 * x[j]
     assert np.allclose(blend_neighbours(x, 1.0, k=1)[0], expected / np.linalg.norm(expected), atol=1e-6)
+
+
+def profile_album(seed=0, dim=32):
+    """Two people, 6 frontal photos each, and 3 profiles each that look more like each other's
+    profiles (0.42 apart) than like their own person's frontal photos (1.13)."""
+    rng = np.random.default_rng(seed)
+    a, b, side = np.linalg.qr(rng.normal(size=(dim, 3)))[0].T
+
+    def faces(centre, n, turn):
+        x = centre + turn * side + 0.15 * rng.normal(size=(n, dim)) / np.sqrt(dim)
+        return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+    x = np.concatenate([faces(a, 6, 0), faces(b, 6, 0), faces(a, 3, 2.0), faces(b, 3, 2.0)]).astype(np.float32)
+    return x, [0] * 6 + [1] * 6 + [0] * 3 + [1] * 3, np.array([False] * 12 + [True] * 6)
+
+
+def test_profiles_join_their_persons_frontal_group_instead_of_each_other():
+    x, truth, turned = profile_album()
+    plain = cluster_faces(x, 1.2)
+    assert len(set(plain[12:])) == 1  # every profile in one group, two people mixed
+    grouped = group_faces(x, 1.2, turned=turned, turned_threshold=1.2)
+    assert adjusted_rand(truth, grouped) == 1.0
+    # A stricter turned threshold leaves them out of the frontal groups (grouped among themselves).
+    strict = group_faces(x, 1.2, turned=turned, turned_threshold=0.6)
+    assert set(strict[:12]).isdisjoint(strict[12:])
+
+
+def test_without_turned_faces_grouping_is_blend_then_cluster():
+    x, _, _ = profile_album()
+    blended = cluster_faces(blend_neighbours(x, 1.0, 3), 0.9)
+    assert np.array_equal(group_faces(x, 0.9, blend=(3, 1.0)), blended)
+    assert np.array_equal(group_faces(x, 0.9, blend=(3, 1.0), turned=np.zeros(len(x), bool), turned_threshold=0.5), blended)
+    assert len(group_faces(np.empty((0, 8), np.float32), 0.9)) == 0

@@ -276,3 +276,19 @@ def test_a_turned_face_is_named_only_when_closer_than_a_frontal_one_needs_to_be(
     frontal, turned = assignment(lib, ids[3]), assignment(lib, ids[4])
     assert frontal["name"] == "Ann" and frontal["state"] == "suggested"
     assert turned["person_id"] is None
+
+
+def test_a_turned_face_is_grouped_with_its_persons_frontal_faces(lib):
+    from .test_cluster import profile_album
+
+    x, truth, turned = profile_album()
+    t = lib.card.turned_group_threshold
+    x = np.hstack([x, np.zeros((len(x), 96), np.float32)])  # the model's 128 dimensions
+    ids = add_faces(lib, x)
+    lib.db.execute(f"UPDATE faces SET frontal = 0.05 WHERE id IN ({','.join(str(i) for i in np.array(ids)[turned])})")
+    lib.set_strictness(1.2 / t)  # the album's profiles lie 1.13 from their person's frontal faces
+    lib.refresh()
+    group = [assignment(lib, f)["group_id"] for f in ids]
+    assert len({g for g, p in zip(group, truth) if p == 0}) == 1
+    assert len({g for g, p in zip(group, truth) if p == 1}) == 1
+    assert group[0] != group[6]

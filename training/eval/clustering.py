@@ -54,20 +54,22 @@ def bcubed_prf(truth: Sequence[Hashable], pred: Sequence[Hashable]) -> tuple[flo
     return precision, recall, f_score(precision, recall)
 
 
-def grouping_bcubed(albums, threshold: float, blend: tuple[int, float] | None = None) -> tuple[float, float, float]:
-    """Mean BCubed (P, R, F) over ``albums`` (each ``(embeddings, true labels)``), each grouped on
-    its own as the app groups: ``photoface.cluster`` at ``threshold``, after blending each face
-    with its nearest faces when ``blend`` = (neighbours, radius) is given."""
+def grouping_bcubed(albums, threshold: float, blend: tuple[int, float] | None = None,
+                    turned_threshold: float | None = None) -> tuple[float, float, float]:
+    """Mean BCubed (P, R, F) over ``albums``, each grouped on its own as the app groups
+    (``photoface.cluster.group_faces`` at ``threshold``, blended first when ``blend`` =
+    (neighbours, radius) is given). An album is ``(embeddings, true labels)`` or
+    ``(embeddings, true labels, turned)``, its turned faces joining groups within
+    ``turned_threshold``."""
     import numpy as np
 
-    from photoface.cluster import blend_neighbours, cluster_faces
+    from photoface.cluster import group_faces
 
     scores = []
-    for x, truth in albums:
-        x = np.asarray(x, np.float32)
-        if blend:
-            x = blend_neighbours(x, blend[1], blend[0])
-        scores.append(bcubed_prf(list(truth), cluster_faces(x, threshold).tolist()))
+    for x, truth, *turned in albums:
+        labels = group_faces(np.asarray(x, np.float32), threshold, blend=blend,
+                             turned=turned[0] if turned else None, turned_threshold=turned_threshold)
+        scores.append(bcubed_prf(list(truth), labels.tolist()))
     return tuple(float(v) for v in np.mean(scores, axis=0))
 
 
