@@ -26,6 +26,18 @@ PERSONALISE_KEY = "personalise"
 PERSONALISE_DEFAULT = "0"
 
 
+@dataclass(frozen=True)
+class Thresholds:
+    """The model card's operating points under the user's strictness (``Library.thresholds``)."""
+
+    recognise: float  # naming: the pair threshold x strictness
+    group: float  # grouping unnamed faces x strictness
+    vote_radius: float | None = None  # recognise.recognise's voters: the card's own pair threshold
+    turned_scale: float = 1.0  # a turned face's naming threshold, relative to ``recognise``
+    blend: int = 0  # neighbours blended in before grouping (0: none)
+    turned_group: float | None = None  # a turned face joining a group (None: like any face)
+
+
 @dataclass
 class FaceSet:
     ids: np.ndarray  # (n,) face ids
@@ -60,18 +72,17 @@ def rejections_for(db: Database, face_ids) -> list[set[int]]:
     return [by_face.get(int(i), set()) for i in face_ids]
 
 
-def suggest(db: Database, model_version: str, threshold: float, where: str, params=(), k: int = 5,
-            vote_radius: float | None = None, turned_scale: float = 1.0):
+def suggest(db: Database, model_version: str, t: Thresholds, where: str, params=(), k: int = 5):
     """Recognise the faces selected by ``where`` (never confirmed ones): -> {face id: Match}.
-    A turned face must lie within ``threshold`` x ``turned_scale`` (the model card's)."""
+    A turned face must lie within ``t.recognise`` x ``t.turned_scale``."""
     candidates = load_embeddings(db, model_version, f"(a.state IS NULL OR a.state != 'confirmed') AND ({where})", params)
     refs, ref_people = references(db, model_version)
     if not len(candidates.ids) or not len(refs.ids):
         return candidates, {}
     matches = recognise(
         candidates.embeddings, refs.embeddings, ref_people,
-        turned_thresholds(threshold, candidates.frontality, turned_scale), k=k,
-        rejected=rejections_for(db, candidates.ids), metric=current_metric(db), vote_radius=vote_radius,
+        turned_thresholds(t.recognise, candidates.frontality, t.turned_scale), k=k,
+        rejected=rejections_for(db, candidates.ids), metric=current_metric(db), vote_radius=t.vote_radius,
     )
     return candidates, {int(i): m for i, m in zip(candidates.ids, matches) if m is not None}
 
@@ -111,32 +122,28 @@ def write_suggestions(conn, matches: dict) -> None:
         )
 
 
-def refresh(db: Database, model_version: str, threshold: float, progress=None,
-            recognise_threshold: float | None = None, blend: int = 0, vote_radius: float | None = None,
-            turned_scale: float = 1.0, turned_group_threshold: float | None = None) -> dict:
+def refresh(db: Database, model_version: str, t: Thresholds, progress=None) -> dict:
     """Re-suggest and re-group every face the user has not decided on. One transaction.
-    ``threshold`` groups unnamed faces; ``recognise_threshold`` (default: the same) names them;
-    ``blend`` > 0 blends each unnamed face with that many neighbours within the recognition
-    threshold before grouping; turned faces join groups within ``turned_group_threshold``
-    (``cluster.group_faces``)."""
+    Named faces are recognised at ``t.recognise``; the rest are grouped at ``t.group``, blended
+    first with ``t.blend`` neighbours within ``t.recognise``, turned faces joining groups within
+    ``t.turned_group`` (``cluster.group_faces``)."""
     from .cluster import group_faces
 
     say = progress or (lambda msg: None)
     say("learning from confirmed faces")
     personalised = update_metric(db, model_version)
     say("recognising faces")
-    candidates, matches = suggest(db, model_version, recognise_threshold or threshold, "1", vote_radius=vote_radius,
-                                  turned_scale=turned_scale)
+    candidates, matches = suggest(db, model_version, t, "1")
     if not len(candidates.ids):
         return {"suggested": 0, "groups": 0, "personalised": personalised}
     rest = np.array([i not in matches for i in candidates.ids.tolist()], bool)
     ids = candidates.ids[rest]
     say(f"grouping {len(ids)} faces")
     labels = group_faces(
-        candidates.embeddings[rest], threshold,
-        blend=(blend, recognise_threshold or threshold) if blend else None,
+        candidates.embeddings[rest], t.group,
+        blend=(t.blend, t.recognise) if t.blend else None,
         turned=turned_faces([f for f, r in zip(candidates.frontality, rest) if r]),
-        turned_threshold=turned_group_threshold,
+        turned_threshold=t.turned_group,
     )
     old = {r[0]: r[1] for r in db.query("SELECT face_id, group_id FROM assignments WHERE group_id IS NOT NULL")}
     group_ids = _stable_group_ids(db, ids, labels, old)

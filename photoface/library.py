@@ -57,8 +57,7 @@ class Library:
         self.db = db
         self.model_dir = Path(model_dir) if model_dir else models_dir()
         self.card = ModelCard.load(self.model_dir / CARD_NAME)
-        self.people = People(db, self.card.version, self.threshold, vote_radius=self.card.threshold,
-                             turned_scale=self.card.turned_scale)
+        self.people = People(db, self.card.version, self.thresholds)
         self._embedder = None
         self._lock = threading.Lock()
 
@@ -95,6 +94,14 @@ class Library:
         t = self.card.turned_group_threshold
         return None if t is None else t * self.strictness
 
+    @property
+    def thresholds(self) -> grouping.Thresholds:
+        """Everything recognition and grouping need from the card, under the user's strictness."""
+        return grouping.Thresholds(
+            recognise=self.threshold, group=self.group_threshold, vote_radius=self.card.threshold,
+            turned_scale=self.card.turned_scale, blend=self.card.group_blend, turned_group=self.turned_group_threshold,
+        )
+
     def detector_settings(self) -> DetectorSettings:
         return DetectorSettings(min_face_size=int(self.db.get_setting(SETTING_MIN_FACE, "20")))
 
@@ -106,7 +113,7 @@ class Library:
         if not 0.5 <= float(scale) <= 1.5:
             raise UserError("strictness must lie between 0.5 (strict) and 1.5 (lenient)")
         self.db.set_setting(SETTING_STRICTNESS, float(scale))
-        self.people.threshold = self.threshold
+        self.people.thresholds = self.thresholds
 
     @property
     def personalised(self) -> bool:
@@ -130,10 +137,7 @@ class Library:
 
     def refresh(self, progress=None) -> dict:
         """Recognise and regroup every face without a user decision."""
-        return grouping.refresh(self.db, self.card.version, self.group_threshold, progress,
-                                recognise_threshold=self.threshold, blend=self.card.group_blend,
-                                vote_radius=self.card.threshold, turned_scale=self.card.turned_scale,
-                                turned_group_threshold=self.turned_group_threshold)
+        return grouping.refresh(self.db, self.card.version, self.thresholds, progress)
 
     # -- listings ---------------------------------------------------------------------------
     def list_people(self, include_hidden: bool = False, include_groups: bool = True) -> list[PersonSummary]:

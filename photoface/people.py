@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 
 from .errors import UserError
-from .grouping import new_group_id, suggest, write_suggestions
+from .grouping import Thresholds, new_group_id, suggest, write_suggestions
 from .store import Database
 
 
@@ -72,13 +72,10 @@ class _Change:
 class People:
     """Corrections on a library. Recognition runs after each decision that teaches it a face."""
 
-    def __init__(self, db: Database, model_version: str, threshold: float, vote_radius: float | None = None,
-                 turned_scale: float = 1.0):
+    def __init__(self, db: Database, model_version: str, thresholds: Thresholds):
         self.db = db
         self.model_version = model_version
-        self.threshold = threshold
-        self.vote_radius = vote_radius  # recognise.recognise: the model's own threshold
-        self.turned_scale = turned_scale  # a turned face's threshold, relative (the model card's)
+        self.thresholds = thresholds  # the library's, under the user's strictness
 
     # -- looking things up ------------------------------------------------------------------
     def resolve(self, text) -> Target:
@@ -290,8 +287,8 @@ class People:
                 c.execute("DELETE FROM assignments WHERE face_id = ?", (f,))
                 rejected.append(f)
             placeholders = ",".join("?" * len(rejected))
-            _, matches = suggest(self.db, self.model_version, self.threshold, f"f.id IN ({placeholders})", rejected,
-                                   vote_radius=self.vote_radius, turned_scale=self.turned_scale) if rejected else (None, {})
+            _, matches = (suggest(self.db, self.model_version, self.thresholds, f"f.id IN ({placeholders})", rejected)
+                          if rejected else (None, {}))
             write_suggestions(c, matches)
             for f in rejected:
                 if f not in matches:
@@ -395,9 +392,8 @@ class People:
         """After a decision adds confirmed faces, recognise the faces nobody has decided on yet,
         suggestions included: a suggestion made when fewer people were named (the only named
         person is "clearly nearest" to everyone) gives way to a better match now."""
-        _, matches = suggest(self.db, self.model_version, self.threshold,
-                             "a.state IS NULL OR a.state IN ('auto', 'suggested')",
-                             vote_radius=self.vote_radius, turned_scale=self.turned_scale)
+        _, matches = suggest(self.db, self.model_version, self.thresholds,
+                             "a.state IS NULL OR a.state IN ('auto', 'suggested')")
         change.faces_(matches)
         write_suggestions(c, matches)
 

@@ -64,11 +64,30 @@ BLEND_CHOSEN_ON = (f"{ALBUMS} albums of {ALBUM_PEOPLE} held-out CFP people (fron
 def threshold_at_far(embeddings: np.ndarray, identities, far: float) -> tuple[float, float, int, int]:
     """(threshold, true accept rate at it, same pairs, different pairs) over all pairs of rows:
     the largest squared-L2 threshold whose false accept rate is at most ``far``."""
-    e = np.asarray(embeddings, np.float64)
-    ids = np.asarray(identities)
+    d, same = _pairs(embeddings, identities)
+    return _at_far(d, same, far)
+
+
+def cross_threshold_at_far(frontal: np.ndarray, frontal_ids, profile: np.ndarray, profile_ids,
+                           far: float) -> tuple[float, float, int, int]:
+    """``threshold_at_far`` over the frontal-profile pairs."""
+    return _at_far(*_cross_pairs(frontal, frontal_ids, profile, profile_ids), far)
+
+
+def _pairs(embeddings, identities) -> tuple[np.ndarray, np.ndarray]:
+    """Squared distances of all pairs of rows, and whether each is one person."""
+    e, ids = np.asarray(embeddings, np.float64), np.asarray(identities)
     upper = np.triu_indices(len(e), 1)
-    d = np.maximum(2 - 2 * (e @ e.T), 0)[upper]
-    same = (ids[:, None] == ids[None, :])[upper]
+    return np.maximum(2 - 2 * (e @ e.T), 0)[upper], (ids[:, None] == ids[None, :])[upper]
+
+
+def _cross_pairs(frontal: np.ndarray, frontal_ids, profile: np.ndarray, profile_ids) -> tuple[np.ndarray, np.ndarray]:
+    """Squared distances of every frontal-profile pair, and whether each is one person."""
+    d = np.maximum(2 - 2 * (np.asarray(frontal, np.float64) @ np.asarray(profile, np.float64).T), 0)
+    return d.ravel(), (np.asarray(frontal_ids)[:, None] == np.asarray(profile_ids)[None, :]).ravel()
+
+
+def _at_far(d: np.ndarray, same: np.ndarray, far: float) -> tuple[float, float, int, int]:
     impostor = np.sort(d[~same])
     if not len(impostor) or not same.any():
         raise ValueError("need both same-person and different-person pairs")
@@ -77,29 +96,14 @@ def threshold_at_far(embeddings: np.ndarray, identities, far: float) -> tuple[fl
     return threshold, float(np.mean(d[same] < threshold)), int(same.sum()), int(len(impostor))
 
 
-def cross_threshold_at_far(frontal: np.ndarray, frontal_ids, profile: np.ndarray, profile_ids,
-                           far: float) -> tuple[float, float, int, int]:
-    """``threshold_at_far`` over the frontal-profile pairs: (threshold, true accept rate, same
-    pairs, different pairs)."""
-    fi, pi = np.asarray(frontal_ids), np.asarray(profile_ids)
-    d = np.maximum(2 - 2 * (np.asarray(frontal, np.float64) @ np.asarray(profile, np.float64).T), 0)
-    same = fi[:, None] == pi[None, :]
-    impostor = np.sort(d[~same])
-    value = float(impostor[min(int(np.floor(far * len(impostor))), len(impostor) - 1)])
-    return value, float(np.mean(d[same] < value)), int(same.sum()), int(len(impostor))
-
-
 def turned_threshold(frontal: np.ndarray, frontal_ids, profile: np.ndarray, profile_ids, pair_threshold: float) -> dict:
     """The threshold at which different-person frontal-profile pairs are accepted as often as
     different-person frontal-frontal pairs are at ``pair_threshold``."""
-    f, fi = np.asarray(frontal, np.float64), np.asarray(frontal_ids)
-    upper = np.triu_indices(len(f), 1)
-    ff = np.maximum(2 - 2 * (f @ f.T), 0)[upper]
-    far = float(np.mean(ff[(fi[:, None] != fi[None, :])[upper]] < pair_threshold))
-    value, tar, n_same, n_diff = cross_threshold_at_far(frontal, frontal_ids, profile, profile_ids, far)
-    fp = np.maximum(2 - 2 * (f @ np.asarray(profile, np.float64).T), 0)
-    far_at_pair = float(np.mean(fp[fi[:, None] != np.asarray(profile_ids)[None, :]] < pair_threshold))
-    return {"value": value, "far": far, "tar": tar, "far_at_pair_threshold": far_at_pair,
+    ff, ff_same = _pairs(frontal, frontal_ids)
+    far = float(np.mean(ff[~ff_same] < pair_threshold))
+    fp, fp_same = _cross_pairs(frontal, frontal_ids, profile, profile_ids)
+    value, tar, n_same, n_diff = _at_far(fp, fp_same, far)
+    return {"value": value, "far": far, "tar": tar, "far_at_pair_threshold": float(np.mean(fp[~fp_same] < pair_threshold)),
             "same_pairs": n_same, "different_pairs": n_diff, "chosen_on": TURNED_CHOSEN_ON}
 
 
