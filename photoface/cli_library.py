@@ -286,7 +286,8 @@ def run_verify(args) -> int:
         _print_json(r)
     else:
         verdict = "same person" if r["same_person"] else "different people"
-        print(f"{verdict}: distance {r['distance']:.3f} (threshold {r['threshold']:.3f})")
+        pose = ", a turned face: stricter" if r["turned"] else ""
+        print(f"{verdict}: distance {r['distance']:.3f} (threshold {r['threshold']:.3f}{pose})")
     return 0
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .grouping import load_embeddings
-from .recognise import CHUNK, pairwise_sq_l2
+from .recognise import CHUNK, pairwise_sq_l2, turned_faces
 from .store import Database
 
 
@@ -30,16 +30,30 @@ class Hit:
 
 def rank_photos(
     db: Database, model_version: str, examples: np.ndarray, max_distance: float,
-    limit: int | None = None, exclude_faces=(),
+    limit: int | None = None, exclude_faces=(), example_frontality=None, turned_scale: float = 1.0,
 ) -> list[Hit]:
-    """Photos with a face near any of ``examples``, nearest first (one hit per photo)."""
+    """Photos with a face near any of ``examples``, nearest first (one hit per photo).
+
+    ``max_distance`` is the limit for frontal faces; a pair with a turned face (either side,
+    frontality below recognise.TURNED_BELOW) must be within ``max_distance x turned_scale``, as in
+    recognition: profiles look more alike across people, so the same distance says less.
+    Ranking is by distance relative to the pair's limit; hits report the plain distance."""
     faces = load_embeddings(db, model_version)
     if not len(faces.ids) or not len(examples):
         return []
     examples = np.asarray(examples, np.float32)
-    best = np.empty(len(faces.ids), np.float32)
+    ex_turned = turned_faces(example_frontality if example_frontality is not None else [None] * len(examples))
+    face_turned = turned_faces(faces.frontality or [None] * len(faces.ids))
+    best = np.empty(len(faces.ids), np.float32)  # distance / the pair's scale
+    raw = np.empty(len(faces.ids), np.float32)
     for start in range(0, len(faces.ids), CHUNK):
-        best[start : start + CHUNK] = pairwise_sq_l2(faces.embeddings[start : start + CHUNK], examples).min(axis=1)
+        d = pairwise_sq_l2(faces.embeddings[start : start + CHUNK], examples)
+        scale = np.where(face_turned[start : start + CHUNK, None] | ex_turned[None], turned_scale, 1.0)
+        rel = d / scale
+        nearest = rel.argmin(axis=1)
+        rows = np.arange(len(d))
+        best[start : start + CHUNK] = rel[rows, nearest]
+        raw[start : start + CHUNK] = d[rows, nearest]
     skip = set(int(f) for f in exclude_faces)
     order = np.argsort(best, kind="stable")
     hits, seen = [], set()
@@ -56,7 +70,7 @@ def rank_photos(
         if row["photo_id"] in seen:
             continue
         seen.add(row["photo_id"])
-        hits.append(Hit(row["photo_id"], row["path"], fid, (row["x"], row["y"], row["w"], row["h"]), float(best[i]), row["name"]))
+        hits.append(Hit(row["photo_id"], row["path"], fid, (row["x"], row["y"], row["w"], row["h"]), float(raw[i]), row["name"]))
         if limit and len(hits) >= limit:
             break
     return hits

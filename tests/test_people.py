@@ -278,6 +278,29 @@ def test_a_turned_face_is_named_only_when_closer_than_a_frontal_one_needs_to_be(
     assert turned["person_id"] is None
 
 
+def test_find_asks_a_turned_face_to_be_as_close_as_naming_does(lib):
+    """Find this person: a face halfway between the turned and the frontal threshold is found when
+    frontal, not when turned; searching from a turned face is just as strict."""
+    card = lib.card
+    d = (card.turned_threshold + card.threshold) / 2
+    e0, e1, e2 = np.eye(128, dtype=np.float32)[:3]
+
+    def at(distance, towards):
+        cos = 1 - distance / 2
+        return cos * e0 + np.sqrt(1 - cos * cos) * towards
+
+    ids = add_faces(lib, [e0, at(d, e1), at(d, e2)])
+    lib.people.move([ids[0]], new_name="Ann")
+    lib.db.execute("UPDATE faces SET frontal = 0.1 WHERE id = ?", (ids[2],))
+    assert {h.face_id for h in lib.find_person("Ann")} == {ids[0], ids[1]}
+    lib.db.execute("UPDATE faces SET frontal = 0.1 WHERE id = ?", (ids[0],))  # the example turned
+    assert {h.face_id for h in lib.find_face(ids[0])} == {ids[0]}
+    # A lenient search reaches the turned face too, and reports its plain distance.
+    hits = lib.find_person("Ann", max_distance=lib.threshold * 1.2)
+    assert {h.face_id for h in hits} == {ids[0], ids[1], ids[2]}
+    assert max(h.distance for h in hits) == pytest.approx(d, abs=1e-4)
+
+
 def test_a_turned_face_is_grouped_with_its_persons_frontal_faces(lib):
     from .test_cluster import profile_album
 
@@ -292,3 +315,32 @@ def test_a_turned_face_is_grouped_with_its_persons_frontal_faces(lib):
     assert len({g for g, p in zip(group, truth) if p == 0}) == 1
     assert len({g for g, p in zip(group, truth) if p == 1}) == 1
     assert group[0] != group[6]
+
+
+def test_verify_is_stricter_when_either_face_is_turned(lib, monkeypatch):
+    """Two photos at a distance between the turned and the frontal threshold: the same person
+    when both faces are frontal, not when one of them is a profile."""
+    from photoface.align import template
+    from photoface.analyse import FaceResult, PhotoResult
+
+    card = lib.card
+    d = (card.turned_threshold + card.threshold) / 2
+    e0, e1 = np.eye(128, dtype=np.float32)[:2]
+    cos = 1 - d / 2
+    frontal = template(112)
+    profile = frontal.copy()
+    profile[2, 0] += 0.75 * (frontal[1, 0] - frontal[0, 0])  # nose beyond an eye
+
+    def photo(embedding, marks):
+        return PhotoResult("x", faces=[FaceResult((0, 0, 100, 100), 0.99, marks, embedding)])
+
+    def verify(marks_b):
+        faces = {"a.jpg": photo(e0, frontal), "b.jpg": photo(cos * e0 + np.sqrt(1 - cos * cos) * e1, marks_b)}
+        monkeypatch.setattr(lib, "analyse_photo", lambda p: faces[p])
+        return lib.verify("a.jpg", "b.jpg")
+
+    both = verify(frontal)
+    assert both["same_person"] and not both["turned"] and both["threshold"] == pytest.approx(lib.threshold, abs=1e-4)
+    one = verify(profile)
+    assert not one["same_person"] and one["turned"] and one["distance"] == pytest.approx(d, abs=1e-4)
+    assert one["threshold"] == pytest.approx(card.turned_threshold, abs=1e-4)
