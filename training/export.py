@@ -1,12 +1,18 @@
 """Export a trained embedding network as the app's model: ``.tflite`` plus its model card.
 
     python -m training.export --run runs/distill [--out resources/models] [--report report.json]
+    python -m training.export --run runs/a --run runs/b ...   # one model averaging several networks
 
 The card records what the app reads (input size and preprocessing, embedding size, distance,
 same-person threshold, the model file's SHA-256) and what a reader wants to know (figures
 measured, training data and recipe, date). ``--report`` is the JSON written by
 ``python -m training.evaluate``; its threshold (chosen on validation pairs) and figures go into
 the card.
+
+Several ``--run``s make one ensemble model: the input goes through every network and the
+embedding is the L2-normalised mean of theirs. This is meaningful because every network of the
+distillation recipe regresses onto the same (centred) teacher space, so their embeddings share
+axes; independently trained networks make different errors, which the mean averages out.
 """
 
 from __future__ import annotations
@@ -36,6 +42,38 @@ def to_tflite(model) -> bytes:
     fn = tf.function(lambda x: model(x, training=False))
     frozen = convert_variables_to_constants_v2(fn.get_concrete_function(spec))
     return tf.lite.TFLiteConverter.from_concrete_functions([frozen]).convert()
+
+
+class Averaged:
+    """Several embedding networks as one: the L2-normalised mean of their embeddings."""
+
+    def __init__(self, models):
+        shapes = {(m.input_shape, m.output_shape) for m in models}
+        if len(shapes) != 1:
+            raise SystemExit(f"an ensemble needs networks of one input and output shape, got {sorted(shapes)}")
+        self.models = list(models)
+        self.input_shape, self.output_shape = shapes.pop()
+
+    def __call__(self, x, training=False):
+        from keras import ops
+
+        total = self.models[0](x, training=training)
+        for m in self.models[1:]:
+            total = total + m(x, training=training)
+        return total / ops.maximum(ops.sqrt(ops.sum(total * total, axis=-1, keepdims=True)), 1e-12)
+
+
+def load_networks(run_dirs):
+    """The network of one run, or the ``Averaged`` ensemble of several, and the recipe for the card."""
+    import keras
+
+    run_dirs = [Path(r) for r in ([run_dirs] if isinstance(run_dirs, (str, Path)) else run_dirs)]
+    models = [keras.models.load_model(r / "model.keras", compile=False) for r in run_dirs]
+    configs = [json.loads((r / "config.json").read_text()) for r in run_dirs]
+    if len(models) == 1:
+        return models[0], configs[0]
+    name = "-".join(dict.fromkeys(c.get("name", "model") for c in configs)) + f"-x{len(models)}"
+    return Averaged(models), {"name": name, "ensemble_of": [str(r) for r in run_dirs], "members": configs}
 
 
 def build_card(config: dict, sha256: str, size: int, embedding: int, report: dict | None,
@@ -74,17 +112,15 @@ def build_card(config: dict, sha256: str, size: int, embedding: int, report: dic
     }
 
 
-def export(run_dir: Path, out_dir: Path, report: dict | None = None, samples: np.ndarray | None = None,
+def export(run_dir, out_dir: Path, report: dict | None = None, samples: np.ndarray | None = None,
            flip_average: bool = True) -> dict:
-    """Write the .tflite and its card; with ``samples`` (uint8 crops), also record how far the
-    .tflite's embeddings are from the Keras model's on them."""
-    import keras
-
-    model = keras.models.load_model(Path(run_dir) / "model.keras", compile=False)
+    """Write the .tflite and its card (``run_dir``: one run folder, or a list of them for an
+    ensemble); with ``samples`` (uint8 crops), also record how far the .tflite's embeddings are
+    from the Keras model's on them."""
+    model, config = load_networks(run_dir)
     data = to_tflite(model)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / MODEL_FILE).write_bytes(data)
-    config = json.loads((Path(run_dir) / "config.json").read_text())
     card = build_card(
         config, hashlib.sha256(data).hexdigest(), model.input_shape[1], model.output_shape[-1], report,
         flip_average,
@@ -146,7 +182,8 @@ def update_card(model_dir: Path, report: dict | None = None, flip_average: bool 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--run", type=Path, help="training output folder")
+    ap.add_argument("--run", type=Path, action="append",
+                    help="training output folder; repeat it for one model averaging several networks")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--report", type=Path, help="evaluation report JSON")
     ap.add_argument("--update-card", type=Path, metavar="MODEL_DIR",
@@ -161,8 +198,9 @@ def main(argv=None) -> int:
         return 0
     if args.run is None:
         ap.error("--run is required (or --update-card)")
-    config = json.loads((args.run / "config.json").read_text())
-    card = export(args.run, args.out, report, sample_faces(config["input_size"]), flip_average=flip is not False)
+    sizes = {json.loads((r / "config.json").read_text())["input_size"] for r in args.run}
+    run = args.run[0] if len(args.run) == 1 else args.run
+    card = export(run, args.out, report, sample_faces(sizes.pop()), flip_average=flip is not False)
     print(json.dumps({k: card[k] for k in ("version", "sha256", "input", "embedding")}, indent=2))
     return 0
 

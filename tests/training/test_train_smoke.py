@@ -131,3 +131,26 @@ def test_a_mixed_precision_run_learns_and_saves_a_float32_network(tmp_path, tiny
     model = keras.models.load_model(out / "model.keras", compile=False)
     assert {layer.compute_dtype for layer in model.layers if layer.weights} == {"float32"}
     assert clean_loss(model, tiny_set) < 0.8 * before
+
+
+def test_several_runs_export_as_one_model_averaging_their_networks(tmp_path, tiny_set):
+    import keras
+
+    from photoface.embedder import Embedder
+    from photoface.runtime import LiteModel
+    from training.export import export
+
+    runs = [train(PRESETS["smoke"].replace(out_dir=str(tmp_path / f"r{seed}"), epochs=1, seed=seed),
+                  data=tiny_set, verbose=0) for seed in (0, 1)]
+    card = export(runs, tmp_path / "models", samples=tiny_set.crops[:8], flip_average=False)
+    assert card["version"].startswith("smoke-x2-")
+    assert [m["seed"] for m in card["training"]["recipe"]["members"]] == [0, 1]
+    x = tiny_set.crops[:6].astype(np.float32)
+    each = [np.asarray(keras.models.load_model(r / "model.keras", compile=False)(x)) for r in runs]
+    mean = (each[0] + each[1]) / np.linalg.norm(each[0] + each[1], axis=1, keepdims=True)
+    (lite,) = LiteModel(tmp_path / "models" / "embedder.tflite", num_threads=1).run_batched(x)
+    assert np.abs(lite - mean).max() < 1e-4
+    assert np.abs(lite - each[0]).max() > 1e-2  # not just the first network
+    assert card["tflite_vs_keras_max_abs_difference"]["value"] < 1e-4
+    emb = Embedder(tmp_path / "models").embed_crops(tiny_set.crops[:6])
+    assert np.allclose(emb, lite, atol=1e-4)
