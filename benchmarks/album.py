@@ -225,6 +225,21 @@ def pct(a: int, b: int) -> str:
     return f"{100 * a / b:.2f}%" if b else "n/a"
 
 
+def with_embedder(embedder_dir: Path, into: Path) -> Path:
+    """A models folder: the bundled detector beside another embedder (a candidate's export holds
+    only embedder.tflite + model_card.json)."""
+    from photoface.config import models_dir
+
+    into.mkdir(parents=True, exist_ok=True)
+    for f in models_dir().iterdir():
+        source = embedder_dir / f.name if (embedder_dir / f.name).exists() else f
+        link = into / f.name
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(source.resolve())
+    return into
+
+
 # -- main ---------------------------------------------------------------------------------------
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -242,6 +257,9 @@ def main(argv=None) -> int:
                          "(comma separated; '' for none; default 30:4,30:8)")
     ap.add_argument("--no-personalise", action="store_true", help="plain distances for recognition (no learned metric)")
     ap.add_argument("--limit-people", type=int, default=0, help="only the first N people (a quick run)")
+    ap.add_argument("--model", type=Path, default=None,
+                    help="model folder (embedder.tflite + model_card.json; default: the bundled model). "
+                         "A library scanned with another model re-embeds its faces")
     args = ap.parse_args(argv)
 
     if not (args.data / "lfw" / "protocol" / "peopleDevTest.txt").exists():
@@ -256,6 +274,8 @@ def main(argv=None) -> int:
         args.library = tmp / "album.sqlite3"
     folder = Path(str(args.library) + ".photos")
     experiments = [tuple(int(x) for x in e.split(":")) for e in args.recognition.split(",") if e.strip()]
+    if args.model is not None:
+        args.model = with_embedder(args.model, Path(str(args.library) + ".models"))
 
     try:
         n = link_folder(folder, people)
@@ -264,7 +284,7 @@ def main(argv=None) -> int:
         print(f"machine: {os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at start")
 
         # -- scan (once) --------------------------------------------------------------------
-        lib = Library.open(args.library)
+        lib = Library.open(args.library, args.model)
         print(f"model {lib.card.version}, model card thresholds: pair (verify, recognise) "
               f"{lib.card.threshold:.4f}, grouping {lib.card.group_threshold:.4f}")
         last = [0.0]
@@ -297,7 +317,7 @@ def main(argv=None) -> int:
         results = []
         for scale in args.threshold_scale:
             copy_library(args.library, work)
-            lib = Library.open(work)
+            lib = Library.open(work, args.model)
             lib.set_strictness(scale)
             lib.set_personalised(not args.no_personalise)
             t = time.perf_counter()
@@ -318,7 +338,7 @@ def main(argv=None) -> int:
             row = {"scale": scale, "threshold": group_threshold, "grouping_s": grouping_s, **g}
             for spec in [x for x in args.subsets.split(",") if x.strip()]:
                 n_people, min_photos = (int(v) for v in spec.split(":"))
-                lib = Library.open(work)
+                lib = Library.open(work, args.model)
                 a = album_subsets(lib, central, n_people, min_photos, draws=10)
                 lib.close()
                 print(f"album-sized: {n_people} people with >= {min_photos} photos (of {a['pool']}), "
@@ -327,7 +347,7 @@ def main(argv=None) -> int:
                       f"{a['bcubed'][1]:.4f}  F {a['bcubed'][2]:.4f}")
             for min_photos, enrol in experiments:
                 copy_library(work, Path(str(work) + ".rec"))
-                rlib = Library.open(Path(str(work) + ".rec"))
+                rlib = Library.open(Path(str(work) + ".rec"), args.model)
                 r = recognition_experiment(rlib, central, min_photos, enrol)
                 rlib.close()
                 e = r["evaluated"]
