@@ -49,7 +49,8 @@ class FindView(LibraryPage):
         self.slider = QSlider(Qt.Horizontal)
         self.slider.setRange(int(0.2 * SLIDER_SCALE), int(2.0 * SLIDER_SCALE))
         self.slider.setAccessibleName("Maximum distance")
-        self.slider.setToolTip("Left: only very similar faces. Right: looser matches too.")
+        self.slider.setToolTip("Left: only very similar faces. Right: looser matches too.\n"
+                               "Faces turned to the side must be closer than this to match.")
         self.slider.setMaximumWidth(260)
         self.slider.valueChanged.connect(self._slider_moved)
         self.slider_label = QLabel()
