@@ -21,7 +21,7 @@ from .detection import DetectorSettings
 from .embedder import CARD_NAME, ModelCard
 from .errors import UserError
 from .people import People, Target, parse_face_id
-from .recognise import turned_faces
+from .recognise import turned_faces, turned_thresholds
 from .scan import Scanner, ScanSummary
 from .search import Hit, rank_photos
 from .store import Database
@@ -229,14 +229,15 @@ class Library:
             raise UserError(f"{path}: {result.error}")
         return result
 
-    def face_embedding(self, face_id) -> np.ndarray:
+    def _stored_face(self, face_id) -> tuple[np.ndarray, float | None]:
+        """A face's embedding (by this model) and frontality."""
         fid = parse_face_id(face_id)
-        row = self.db.query("SELECT embedding, model_version FROM faces WHERE id = ?", (fid,))
+        row = self.db.query("SELECT embedding, model_version, frontal FROM faces WHERE id = ?", (fid,))
         if not row:
             raise UserError(f"no face f{fid}")
         if row[0]["model_version"] != self.card.version or row[0]["embedding"] is None:
             raise UserError(f"face f{fid} was embedded by another model: scan its folder again")
-        return decode_array(row[0]["embedding"])
+        return decode_array(row[0]["embedding"]), row[0]["frontal"]
 
     # -- find and verify --------------------------------------------------------------------
     def find_person(self, target, limit=None, max_distance=None) -> list[Hit]:
@@ -248,9 +249,8 @@ class Library:
         return self._rank(examples.embeddings, examples.frontality, max_distance, limit)
 
     def find_face(self, face_id, limit=None, max_distance=None) -> list[Hit]:
-        emb = self.face_embedding(face_id)[None]
-        row = self.db.query("SELECT frontal FROM faces WHERE id = ?", (parse_face_id(face_id),))
-        return self._rank(emb, [row[0]["frontal"]], max_distance, limit)
+        emb, frontal = self._stored_face(face_id)
+        return self._rank(emb[None], [frontal], max_distance, limit)
 
     def find_photo(self, path, face: int = 0, limit=None, max_distance=None) -> list[Hit]:
         result = self.analyse_photo(path)
@@ -272,8 +272,9 @@ class Library:
         accepted 10.0% of the time at the pair threshold, 6.3% at the turned one, like frontal pairs)."""
         fa, fb = (_choose_face(self.analyse_photo(p).faces, 0, p) for p in (a, b))
         d = float(np.sum((fa.embedding - fb.embedding) ** 2))
-        turned = bool(turned_faces([frontality(fa.landmarks), frontality(fb.landmarks)]).any())
-        threshold = self.threshold * (self.card.turned_scale if turned else 1.0)
+        pair = [frontality(fa.landmarks), frontality(fb.landmarks)]
+        turned = bool(turned_faces(pair).any())
+        threshold = float(turned_thresholds(self.threshold, pair, self.card.turned_scale).min())
         return {"a": str(a), "b": str(b), "distance": round(d, 4), "threshold": round(threshold, 4),
                 "turned": turned, "same_person": d < threshold}
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .grouping import load_embeddings
-from .recognise import CHUNK, pairwise_sq_l2, turned_faces
+from .recognise import CHUNK, pairwise_sq_l2, turned_thresholds
 from .store import Database
 
 
@@ -42,14 +42,16 @@ def rank_photos(
     if not len(faces.ids) or not len(examples):
         return []
     examples = np.asarray(examples, np.float32)
-    ex_turned = turned_faces(example_frontality if example_frontality is not None else [None] * len(examples))
-    face_turned = turned_faces(faces.frontality or [None] * len(faces.ids))
+    if example_frontality is None:
+        example_frontality = [None] * len(examples)
+    # A pair's limit is the stricter of its two faces' (recognise.turned_thresholds, relative).
+    face_scale = turned_thresholds(1.0, faces.frontality, turned_scale)
+    example_scale = turned_thresholds(1.0, example_frontality, turned_scale)
     best = np.empty(len(faces.ids), np.float32)  # distance / the pair's scale
     raw = np.empty(len(faces.ids), np.float32)
     for start in range(0, len(faces.ids), CHUNK):
         d = pairwise_sq_l2(faces.embeddings[start : start + CHUNK], examples)
-        scale = np.where(face_turned[start : start + CHUNK, None] | ex_turned[None], turned_scale, 1.0)
-        rel = d / scale
+        rel = d / np.minimum(face_scale[start : start + CHUNK, None], example_scale[None])
         nearest = rel.argmin(axis=1)
         rows = np.arange(len(d))
         best[start : start + CHUNK] = rel[rows, nearest]

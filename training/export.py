@@ -198,9 +198,8 @@ def main(argv=None) -> int:
         return 0
     if args.run is None:
         ap.error("--run is required (or --update-card)")
-    sizes = {json.loads((r / "config.json").read_text())["input_size"] for r in args.run}
-    run = args.run[0] if len(args.run) == 1 else args.run
-    card = export(run, args.out, report, sample_faces(sizes.pop()), flip_average=flip is not False)
+    size = json.loads((args.run[0] / "config.json").read_text())["input_size"]  # the same for all: see Averaged
+    card = export(args.run, args.out, report, sample_faces(size), flip_average=flip is not False)
     print(json.dumps({k: card[k] for k in ("version", "sha256", "input", "embedding")}, indent=2))
     return 0
 
