@@ -285,8 +285,8 @@ def main(argv=None) -> int:
 
         # -- scan (once) --------------------------------------------------------------------
         lib = Library.open(args.library, args.model)
-        print(f"model {lib.card.version}, model card thresholds: pair (verify, recognise) "
-              f"{lib.card.threshold:.4f}, grouping {lib.card.group_threshold:.4f}")
+        print(f"model {lib.card.version}, model card thresholds: pair (verify, find) "
+              f"{lib.card.threshold:.4f}, naming {lib.card.name_threshold:.4f}, grouping {lib.card.group_threshold:.4f}")
         last = [0.0]
 
         def progress(p):
@@ -324,7 +324,7 @@ def main(argv=None) -> int:
             lib.refresh()
             grouping_s = time.perf_counter() - t
             g = grouping_report(lib, central)
-            threshold, group_threshold = lib.threshold, lib.group_threshold
+            threshold, group_threshold = lib.name_threshold, lib.group_threshold
             lib.close()
             print(f"\n== threshold scale {scale:g}: grouping threshold {group_threshold:.4f}, "
                   f"recognition threshold {threshold:.4f} ==")

@@ -337,6 +337,7 @@ def run_settings(args) -> int:
         "min_face_size": lib.detector_settings().min_face_size,
         "strictness": lib.strictness,
         "pair_threshold": round(lib.threshold, 4),
+        "name_threshold": round(lib.name_threshold, 4),
         "group_threshold": round(lib.group_threshold, 4),
         "group_blend": lib.card.group_blend,  # nearest faces blended in before grouping (0: none)
         "personalise": lib.personalised,

@@ -42,6 +42,9 @@ class ModelCard:
     # Grouping a turned face: the average distance at which it may join a group of frontal faces
     # (``cluster.group_faces``). None (older cards): turned faces are grouped like any other.
     turned_group_threshold: float | None
+    # Naming a frontal face by k-NN: stricter than the pair threshold, so that few named people's
+    # photos get a wrong name (training/operating_points.py). Older cards: the pair threshold.
+    name_threshold: float
     raw: dict
 
     @property
@@ -69,6 +72,7 @@ class ModelCard:
                 turned_threshold=float(raw["embedding"].get("turned_threshold", raw["embedding"]["same_person_threshold"])),
                 turned_group_threshold=(float(raw["embedding"]["turned_group_threshold"])
                                         if "turned_group_threshold" in raw["embedding"] else None),
+                name_threshold=float(raw["embedding"].get("name_threshold", raw["embedding"]["same_person_threshold"])),
                 raw=raw,
             )
         except FileNotFoundError:

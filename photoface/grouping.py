@@ -30,8 +30,9 @@ PERSONALISE_DEFAULT = "0"
 class Thresholds:
     """The model card's operating points under the user's strictness (``Library.thresholds``)."""
 
-    recognise: float  # naming: the pair threshold x strictness
+    recognise: float  # naming: the card's name threshold x strictness
     group: float  # grouping unnamed faces x strictness
+    pair: float  # the pair threshold x strictness: the radius of blending before grouping
     vote_radius: float | None = None  # recognise.recognise's voters: the card's own pair threshold
     turned_scale: float = 1.0  # a turned face's naming threshold, relative to ``recognise``
     blend: int = 0  # neighbours blended in before grouping (0: none)
@@ -125,7 +126,7 @@ def write_suggestions(conn, matches: dict) -> None:
 def refresh(db: Database, model_version: str, t: Thresholds, progress=None) -> dict:
     """Re-suggest and re-group every face the user has not decided on. One transaction.
     Named faces are recognised at ``t.recognise``; the rest are grouped at ``t.group``, blended
-    first with ``t.blend`` neighbours within ``t.recognise``, turned faces joining groups within
+    first with ``t.blend`` neighbours within ``t.pair``, turned faces joining groups within
     ``t.turned_group`` (``cluster.group_faces``)."""
     from .cluster import group_faces
 
@@ -141,7 +142,7 @@ def refresh(db: Database, model_version: str, t: Thresholds, progress=None) -> d
     say(f"grouping {len(ids)} faces")
     labels = group_faces(
         candidates.embeddings[rest], t.group,
-        blend=(t.blend, t.recognise) if t.blend else None,
+        blend=(t.blend, t.pair) if t.blend else None,
         turned=turned_faces([f for f, r in zip(candidates.frontality, rest) if r]),
         turned_threshold=t.turned_group,
     )

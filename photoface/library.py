@@ -75,10 +75,10 @@ class Library:
         self.db.close()
 
     # -- settings ---------------------------------------------------------------------------
-    # Two operating points of the model card, both scaled by the user's strictness: the pair
-    # threshold (best accuracy; verify, find and recognition by k-NN, where the majority vote
-    # adds its own caution) and a stricter one for grouping unnamed faces: in a big library
-    # every face meets many strangers, and a wrong merge costs more than a missed one.
+    # The model card's operating points, all scaled by the user's strictness: the pair threshold
+    # (best accuracy for one pair: verify, find), a stricter one for naming faces by k-NN and
+    # one for grouping unnamed faces: in a library every face meets many strangers, and a wrong
+    # name or merge costs the user more than a missing one.
     @property
     def strictness(self) -> float:
         return float(self.db.get_setting(SETTING_STRICTNESS, "1.0"))
@@ -86,6 +86,10 @@ class Library:
     @property
     def threshold(self) -> float:
         return self.card.threshold * self.strictness
+
+    @property
+    def name_threshold(self) -> float:
+        return self.card.name_threshold * self.strictness
 
     @property
     def group_threshold(self) -> float:
@@ -100,7 +104,7 @@ class Library:
     def thresholds(self) -> grouping.Thresholds:
         """Everything recognition and grouping need from the card, under the user's strictness."""
         return grouping.Thresholds(
-            recognise=self.threshold, group=self.group_threshold, vote_radius=self.card.threshold,
+            recognise=self.name_threshold, group=self.group_threshold, pair=self.threshold, vote_radius=self.card.threshold,
             turned_scale=self.card.turned_scale, blend=self.card.group_blend, turned_group=self.turned_group_threshold,
         )
 

@@ -11,9 +11,11 @@ Anything less is "unknown" and the face is left to the grouping of unnamed faces
 costs the user far more than a missing one. The first case lets a person named from a single
 photo be recognised in a big library, where the vote alone fails (many strangers within the
 threshold each get one vote); the margin keeps lookalikes apart. A turned face (a profile) must
-be closer (``turned_thresholds``): its embedding is less sure. Measured on LFW's View 1 test
-people (``benchmarks/album.py --no-personalise``, README): with 3 named photos per person,
-76.7% named right, 0.98% wrong (bundled model of 2026-12-01).
+be closer (``turned_thresholds``): its embedding is less sure. The library names at the model
+card's ``name_threshold``, stricter than its pair threshold (``training/operating_points.py``).
+Measured on LFW's View 1 test people (``benchmarks/album.py``, README): with 3 named photos per
+person, 81.4% named right, 0.81% wrong (bundled two-network model of 2026-12-01; 83.3% / 1.14%
+at the pair threshold).
 """
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ def test_blending_that_does_not_help_is_not_adopted():
 
     # Round clouds of photos: blending brings nothing that a lower threshold would not.
     x, ids = people(n_people=36, per=6, spread=1.1, seed=2)
-    points = operating_points(x, ids, pair_threshold=1.0)
+    points = operating_points(x, ids, pair_threshold=1.0, name_draws=2)
     g, b = points["group_threshold"], points["group_blend"]
     assert b["value"] == 0 and not b["adopted"]
     assert g["value"] == threshold_at_far(x, ids, 0.03)[0]
@@ -71,13 +71,13 @@ def test_blending_is_adopted_with_the_largest_threshold_that_keeps_album_precisi
 
     monkeypatch.setattr(op, "album_bcubed", fake)
     x, ids = people(n_people=36, per=6, seed=2)
-    points = op.operating_points(x, ids, pair_threshold=1.0)
+    points = op.operating_points(x, ids, pair_threshold=1.0, name_draws=2)
     g, b = points["group_threshold"], points["group_blend"]
     assert b["value"] == 3 and b["adopted"] and abs(b["threshold"] - 0.5) < 1e-9
     assert g["value"] == b["threshold"] and g["raw_value"] == threshold_at_far(x, ids, 0.03)[0]
 
     monkeypatch.setattr(op, "album_bcubed", lambda e, i, r, t, blend: (0.95, 0.70 if blend is None else 0.60))
-    assert op.operating_points(x, ids, pair_threshold=1.0)["group_blend"]["value"] == 0
+    assert op.operating_points(x, ids, pair_threshold=1.0, name_draws=2)["group_blend"]["value"] == 0
 
 
 def test_turned_faces_get_the_threshold_that_accepts_strangers_as_often_as_frontal_pairs():
@@ -91,5 +91,31 @@ def test_turned_faces_get_the_threshold_that_accepts_strangers_as_often_as_front
     diff = ids[:, None] != pids[None]
     assert abs(np.mean(d[diff] < t["value"]) - t["far"]) < 1e-3  # the frontal pairs' rate
     assert t["far_at_pair_threshold"] > t["far"] and t["value"] < pair  # stricter than the pair threshold
-    points = operating_points(x, ids, pair_threshold=pair, profiles=(profiles, pids))
+    points = operating_points(x, ids, pair_threshold=pair, profiles=(profiles, pids), name_draws=2)
     assert points["turned_threshold"]["value"] == t["value"]
+
+
+def test_the_naming_threshold_is_the_largest_that_keeps_wrong_names_within_one_percent():
+    from training.operating_points import NAME_WRONG, name_threshold, naming_rates
+
+    # Crowded people (some lookalikes): at the pair threshold naming gets more than 1% wrong.
+    x, ids = people(n_people=50, per=8, spread=1.0, seed=4)
+    pair = 1.2
+    at_pair = naming_rates(x, ids, pair, pair, draws=10)
+    assert at_pair["wrong"] > NAME_WRONG
+    n = name_threshold(x, ids, pair, draws=10)
+    assert n["value"] < pair and n["wrong"] <= NAME_WRONG
+    assert n["wrong"] == naming_rates(x, ids, n["value"], pair, draws=10)["wrong"]
+    # one 0.01 step more lenient would name too many wrong
+    assert naming_rates(x, ids, n["value"] + 0.01, pair, draws=10)["wrong"] > NAME_WRONG
+    # a stricter threshold names fewer of the named people's photos right, and fewer strangers
+    assert n["right"] <= n["at_pair_threshold"]["right"]
+    assert n["strangers_named"] < n["at_pair_threshold"]["strangers_named"]
+
+
+def test_a_model_that_names_well_at_the_pair_threshold_keeps_it_for_naming():
+    from training.operating_points import name_threshold
+
+    x, ids = people(n_people=40, per=6, spread=0.3, seed=5)  # well apart: no wrong names
+    n = name_threshold(x, ids, 1.0, draws=10)
+    assert n["value"] == 1.0 and n["wrong"] == 0.0 and n["right"] > 0.9
