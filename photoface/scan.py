@@ -394,7 +394,13 @@ class Scanner:
 
     def _store_reembedding(self, rows, result, summary: ScanSummary) -> None:
         if isinstance(result, Exception):
-            return  # unreadable now: the faces keep their old embedding until the photo returns
+            # Unreadable now: its faces (and names) stay, with the old model's embedding, out of
+            # grouping and recognition until a scan can read the photo again. Say so.
+            path = rows[0]["path"]
+            reason = str(result).removeprefix(f"{path}: ")
+            summary.failed.append((path, f"{reason} (not re-embedded with the new model: its {len(rows)} "
+                                         "face(s) wait for the next scan)"))
+            return
         with self.db.transaction() as c:
             for row, emb in zip(rows, result):
                 c.execute(

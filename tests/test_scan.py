@@ -77,6 +77,49 @@ def test_moved_and_renamed_photos_keep_their_faces_and_names(lib, album, tmp_pat
     assert any(f["path"].endswith("moved.png") for f in lib.list_faces())
 
 
+def _as_if_embedded_by_an_older_model(lib):
+    lib.db.execute("UPDATE faces SET model_version = 'an-older-model', embedding = NULL")
+
+
+def test_a_new_model_re_embeds_known_faces_and_keeps_their_names(lib, album):
+    lib.scan([album], workers=1)
+    lib.people.name(lib.list_people()[0].ref, "Eileen")
+    _as_if_embedded_by_an_older_model(lib)
+    s = lib.scan([album], workers=1)
+    assert s.reembedded == 6 and s.new == 0 and s.faces == 0
+    assert [f for f in s.failed if not f[0].endswith("broken.jpg")] == []
+    assert lib.db.scalar("SELECT COUNT(*) FROM faces WHERE model_version IS NOT ? OR embedding IS NULL",
+                         (lib.card.version,)) == 0
+    assert {f["person"] for f in lib.list_faces()} == {"Eileen"}
+    assert [p.faces for p in lib.list_people() if p.name == "Eileen"] == [6]
+
+
+def test_a_photo_that_cannot_be_re_embedded_is_reported_and_loses_nothing(lib, album, monkeypatch):
+    from photoface.analyse import Analyser
+    from photoface.errors import PhotoFaceError
+
+    lib.scan([album], workers=1)
+    lib.people.name(lib.list_people()[0].ref, "Eileen")
+    _as_if_embedded_by_an_older_model(lib)
+    real = Analyser.reembed
+
+    def fails_on_one(self, path, landmarks):
+        if path.endswith("astro2.webp"):
+            raise PhotoFaceError(f"{path}: cannot read file (a disk error)")
+        return real(self, path, landmarks)
+
+    monkeypatch.setattr(Analyser, "reembed", fails_on_one)
+    s = lib.scan([album], workers=1)
+    assert s.reembedded == 5
+    [(path, reason)] = [f for f in s.failed if not f[0].endswith("broken.jpg")]
+    assert path.endswith("astro2.webp") and "a disk error" in reason and "not re-embedded" in reason
+    assert not reason.startswith(path)
+    assert {f["person"] for f in lib.list_faces()} == {"Eileen"} and lib.stats()["faces"] == 6
+    monkeypatch.setattr(Analyser, "reembed", real)
+    assert lib.scan([album], workers=1).reembedded == 1  # the next scan finishes the job
+    assert [p.faces for p in lib.list_people() if p.name == "Eileen"] == [6]
+
+
 def test_deleted_photos_lose_their_faces_but_names_stay(lib, album):
     lib.scan([album], workers=1)
     lib.people.name(lib.list_people()[0].ref, "Eileen")
