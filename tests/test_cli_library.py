@@ -119,8 +119,10 @@ def test_settings_are_shown_changed_and_kept(tmp_path, capsys):
     before = json.loads(out)
     assert code == 0 and before["strictness"] == 1.0 and before["personalise"] is False
     assert before["group_threshold"] < before["pair_threshold"]  # grouping is the stricter point
+    assert before["name_threshold"] < before["pair_threshold"]  # and so is naming
     run(capsys, "settings", "--strictness", "0.8", "--personalise", "on", "--min-face-size", "40", "--library", lib)
     code, out, _ = run(capsys, "settings", "--json", "--library", lib)
     after = json.loads(out)
     assert after["strictness"] == 0.8 and after["personalise"] is True and after["min_face_size"] == 40
     assert abs(after["pair_threshold"] - 0.8 * before["pair_threshold"]) < 1e-3
+    assert abs(after["name_threshold"] - 0.8 * before["name_threshold"]) < 1e-3
