@@ -26,6 +26,13 @@ def three_people(lib):
     return np.array(ids), labels
 
 
+def at(origin, distance, towards):
+    """A unit vector at squared distance ``distance`` from unit ``origin``, turned towards the
+    (orthogonal, unit) ``towards``."""
+    cos = 1 - distance / 2
+    return cos * origin + np.sqrt(1 - cos * cos) * towards
+
+
 def groups(lib):
     return [p for p in lib.list_people() if p.kind == "group"]
 
@@ -266,11 +273,7 @@ def test_a_turned_face_is_named_only_when_closer_than_a_frontal_one_needs_to_be(
     d = card.name_threshold * (card.turned_scale + 1) / 2  # close enough for a frontal face only
     e0, e1 = np.eye(128, dtype=np.float32)[:2]
 
-    def at(distance, towards):
-        cos = 1 - distance / 2
-        return cos * e0 + np.sqrt(1 - cos * cos) * towards
-
-    ids = add_faces(lib, [e0, e0, at(0.05, -e1), at(d, e1), at(d, e1)])
+    ids = add_faces(lib, [e0, e0, at(e0, 0.05, -e1), at(e0, d, e1), at(e0, d, e1)])
     lib.people.move(ids[:3], new_name="Ann")
     lib.db.execute("UPDATE faces SET frontal = 0.1 WHERE id = ?", (ids[4],))  # turned away
     lib.refresh()
@@ -287,13 +290,9 @@ def test_naming_is_stricter_than_verifying_one_pair(lib):
     assert card.name_threshold < card.threshold  # the bundled card's operating point
     e0, e1, e2 = np.eye(128, dtype=np.float32)[:3]
 
-    def at(distance, towards):
-        cos = 1 - distance / 2
-        return cos * e0 + np.sqrt(1 - cos * cos) * towards
-
     between = (card.name_threshold + card.threshold) / 2
     near = card.name_threshold * 0.9
-    ids = add_faces(lib, [e0, at(between, e1), at(near, e2)])
+    ids = add_faces(lib, [e0, at(e0, between, e1), at(e0, near, e2)])
     lib.people.move([ids[0]], new_name="Ann")
     lib.refresh()
     assert assignment(lib, ids[1])["person_id"] is None
@@ -312,11 +311,7 @@ def test_find_asks_a_turned_face_to_be_as_close_as_naming_does(lib):
     d = (card.turned_threshold + card.threshold) / 2
     e0, e1, e2 = np.eye(128, dtype=np.float32)[:3]
 
-    def at(distance, towards):
-        cos = 1 - distance / 2
-        return cos * e0 + np.sqrt(1 - cos * cos) * towards
-
-    ids = add_faces(lib, [e0, at(d, e1), at(d, e2)])
+    ids = add_faces(lib, [e0, at(e0, d, e1), at(e0, d, e2)])
     lib.people.move([ids[0]], new_name="Ann")
     lib.db.execute("UPDATE faces SET frontal = 0.1 WHERE id = ?", (ids[2],))
     assert {h.face_id for h in lib.find_person("Ann")} == {ids[0], ids[1]}

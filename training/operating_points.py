@@ -135,8 +135,8 @@ def naming_rates(embeddings: np.ndarray, identities, threshold: float, pair_thre
     from photoface.recognise import recognise
 
     x = np.asarray(embeddings, np.float32)
-    ids = np.unique(np.asarray(identities), return_inverse=True)[1].ravel()  # recognise wants int ids
-    people = sorted(set(ids.tolist()))
+    names, ids = np.unique(np.asarray(identities), return_inverse=True)  # recognise wants int ids
+    ids, people = ids.ravel(), np.arange(len(names))
     right = wrong = total = strangers = strangers_named = 0
     for draw in range(draws):
         rng = np.random.default_rng((seed, draw))
