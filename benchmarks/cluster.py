@@ -7,6 +7,10 @@ small size, the agreement with SciPy's exact average linkage (full distance matr
 
     .venv/bin/python benchmarks/cluster.py                 # 10k and 100k
     .venv/bin/python benchmarks/cluster.py --sizes 3000    # quick
+    .venv/bin/python benchmarks/cluster.py --as-app        # blended first, as the model card says
+
+``--as-app`` times the app's grouping (``group_faces``): the card's blending (its neighbours and
+rounds, within the pair threshold), then clustering at the card's grouping threshold.
 """
 
 from __future__ import annotations
@@ -23,17 +27,17 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 
-def one(n: int, threshold: float, k: int) -> dict:
+def one(n: int, threshold: float, k: int, blend: tuple | None = None) -> dict:
     import numpy as np
 
     from metrics import bcubed_prf
-    from photoface.cluster import cluster_faces
+    from photoface.cluster import cluster_faces, group_faces
     from synthetic import synthetic_faces
 
     x, truth = synthetic_faces(n, max(1, n // 8), seed=n)
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
-    labels = cluster_faces(x, threshold, k=k)
+    labels = group_faces(x, threshold, blend=blend) if blend else cluster_faces(x, threshold, k=k)
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     p, r, f = bcubed_prf(truth.tolist(), labels.tolist())
@@ -64,21 +68,31 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--threshold", type=float, default=None, help="default: the model card's")
     parser.add_argument("-k", type=int, default=20)
+    parser.add_argument("--as-app", action="store_true", help="the card's blending and grouping threshold")
+    parser.add_argument("--model", type=Path, default=None, help="model folder (default: the bundled model)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # child process: one size
+    parser.add_argument("--blend", type=float, nargs=3, help=argparse.SUPPRESS)  # child: neighbours radius rounds
     args = parser.parse_args()
-    if args.threshold is None:
+    blend = None
+    if args.threshold is None or args.as_app:
         from photoface.config import models_dir
         from photoface.embedder import CARD_NAME, ModelCard
 
-        args.threshold = ModelCard.load(models_dir() / CARD_NAME).threshold
+        card = ModelCard.load((args.model or models_dir()) / CARD_NAME)
+        args.threshold = card.group_threshold if args.as_app else card.threshold
+        if args.as_app and card.group_blend:
+            blend = (card.group_blend, card.threshold, card.group_blend_rounds)
     if args.one:
-        print(json.dumps(one(args.one, args.threshold, args.k)))
+        b = (int(args.blend[0]), args.blend[1], int(args.blend[2])) if args.blend else None
+        print(json.dumps(one(args.one, args.threshold, args.k, b)))
         return 0
-    print(f"threshold {args.threshold:.4f} (squared L2), k = {args.k}")
-    print(json.dumps(agreement(3000, args.threshold, args.k)))
+    print(f"threshold {args.threshold:.4f} (squared L2), k = {args.k}" + (f", blended first {blend}" if blend else ""))
+    if not blend:
+        print(json.dumps(agreement(3000, args.threshold, args.k)))
     for n in args.sizes:
+        extra = ["--blend", *map(str, blend)] if blend else []
         out = subprocess.run([sys.executable, __file__, "--one", str(n), "--threshold", str(args.threshold),
-                              "-k", str(args.k)], capture_output=True, text=True, check=True)
+                              "-k", str(args.k), *extra], capture_output=True, text=True, check=True)
         r = json.loads(out.stdout)
         print(f"{r['faces']:>7} faces ({r['people']} people): {r['seconds']:6.1f} s, peak RSS {r['peak_rss_mb']:.0f} MB"
               f" (process before clustering {r['rss_before_mb']:.0f} MB), {r['groups']} groups, "

@@ -340,6 +340,7 @@ def run_settings(args) -> int:
         "name_threshold": round(lib.name_threshold, 4),
         "group_threshold": round(lib.group_threshold, 4),
         "group_blend": lib.card.group_blend,  # nearest faces blended in before grouping (0: none)
+        "group_blend_rounds": lib.card.group_blend_rounds,
         "personalise": lib.personalised,
         "model": lib.card.version,
     }

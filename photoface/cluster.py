@@ -31,6 +31,8 @@ import numpy as np
 _TILE = 2048  # rows/columns per matrix-product tile (16 MB of float32 products: stays in cache)
 _CHUNK = 65536  # edges per chunk when computing group distances (bounds the gathered copies)
 _SWITCH = 1024  # rounds go on while they merge at least one pair per this many edges
+_ROWS = 8192  # faces per block when blending (bounds the gathered neighbour copies)
+_BLEND_CANDIDATES = 16  # a face's nearest before blending, among which later rounds look
 
 
 def cluster_faces(
@@ -54,14 +56,14 @@ def cluster_faces(
 
 
 def group_faces(
-    embeddings: np.ndarray, threshold: float, *, blend: tuple[int, float] | None = None,
+    embeddings: np.ndarray, threshold: float, *, blend: tuple[int, float] | tuple[int, float, int] | None = None,
     turned: np.ndarray | None = None, turned_threshold: float | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> np.ndarray:
     """The app's grouping of unnamed faces: int64 labels (n,), numbered by decreasing size.
 
     Faces not ``turned`` are grouped by ``cluster_faces`` at ``threshold``, blended first when
-    ``blend`` = (neighbours, radius). A turned face (a profile) then joins the group whose faces
+    ``blend`` = (neighbours, radius[, rounds]). A turned face (a profile) then joins the group whose faces
     are on average nearest to it, if that average is within ``turned_threshold`` (what average
     linkage asks of a single face, on raw embeddings); turned faces that join no group are grouped
     among themselves at ``turned_threshold``. Profiles look more alike across people than frontal
@@ -74,7 +76,7 @@ def group_faces(
     turned = np.asarray(turned, bool)
     frontal = x[~turned]
     if blend and len(frontal):
-        frontal = blend_neighbours(frontal, blend[1], blend[0])
+        frontal = blend_neighbours(frontal, blend[1], blend[0], rounds=blend[2] if len(blend) > 2 else 1)
     labels = np.empty(len(x), np.int64)
     labels[~turned] = cluster_faces(frontal, threshold, progress=progress)
     if turned.any():
@@ -107,22 +109,57 @@ def _nearest_group(q: np.ndarray, x: np.ndarray, labels: np.ndarray, groups: int
     return out
 
 
-def blend_neighbours(embeddings: np.ndarray, radius: float, k: int = 3, power: float = 3.0) -> np.ndarray:
+def blend_neighbours(embeddings: np.ndarray, radius: float, k: int = 3, power: float = 3.0, rounds: int = 1) -> np.ndarray:
     """Each face's embedding blended with its ``k`` nearest faces within ``radius`` (alpha query
     expansion, Radenovic et al. 2018), each weighted by its cosine similarity to the power
     ``power``, then re-normalised. Photos of one person pull together through the photos between
     them, so grouping splits people less; a face with no neighbour within ``radius`` is unchanged.
-    Grouping on blended embeddings needs its own threshold (the model card's ``group_blend``)."""
+    Grouping on blended embeddings needs its own threshold (the model card's ``group_blend``).
+
+    With ``rounds`` > 1 the blended embeddings are blended again, each round with the nearest
+    faces it then has: a person's photos reach the photos two steps away. On 20 albums of 30
+    held-out CFP people, 4 neighbours blended twice grouped with recall 0.942 at BCubed precision
+    >= 0.95 where 3 blended once reached 0.911. Later rounds look for a face's nearest among the
+    ``_BLEND_CANDIDATES`` nearest it had before blending, not among all faces: one search over all
+    pairs instead of one per round (100k faces: 16 s a search on the project's machine)."""
     x = np.ascontiguousarray(embeddings, dtype=np.float32)
-    n = len(x)
+    n, rounds = len(x), max(int(rounds), 1)
     if n < 2 or k <= 0:
         return x.copy()
-    best_d, best_j = _nearest(x, float(radius), min(int(k), n - 1))
-    found = best_j >= 0
-    weight = np.where(found, np.clip(1 - best_d / 2, 0, 1), 0).astype(np.float64) ** power
-    out = x.astype(np.float64) + np.einsum("ik,ikd->id", weight, x[np.where(found, best_j, 0)].astype(np.float64))
-    out /= np.linalg.norm(out, axis=1, keepdims=True)
-    return out.astype(np.float32)
+    k = min(int(k), n - 1)
+    cand_d, cand_j = _nearest(x, float(radius), k if rounds == 1 else min(max(k, _BLEND_CANDIDATES), n - 1))
+    d, j = cand_d[:, :k], cand_j[:, :k]
+    for r in range(rounds):
+        if r:
+            d, j = _nearest_among(x, cand_j, float(radius), k)
+        x = _blend_with(x, d, j, float(power))
+    return x
+
+
+def _nearest_among(x: np.ndarray, cand_j: np.ndarray, radius: float, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each face's k nearest within ``radius`` among its candidates (rows of ``cand_j``, -1 = none)."""
+    d = np.full(cand_j.shape, np.inf, np.float32)
+    for start in range(0, len(x), _ROWS):
+        rows = slice(start, start + _ROWS)
+        cj = cand_j[rows]
+        dd = np.maximum(2 - 2 * np.einsum("id,ikd->ik", x[rows], x[np.maximum(cj, 0)]), 0)
+        d[rows] = np.where((cj >= 0) & (dd <= radius), dd, np.inf)
+    order = np.argsort(d, axis=1, kind="stable")[:, :k]
+    d = np.take_along_axis(d, order, 1)
+    return d, np.where(np.isfinite(d), np.take_along_axis(cand_j, order, 1), -1)
+
+
+def _blend_with(x: np.ndarray, best_d: np.ndarray, best_j: np.ndarray, power: float) -> np.ndarray:
+    """x plus its neighbours ``best_j`` (-1 = none), each weighted by cos^power, re-normalised."""
+    out = np.empty_like(x)
+    for start in range(0, len(x), _ROWS):  # in blocks: the gathered neighbours stay small
+        rows = slice(start, start + _ROWS)
+        j = best_j[rows]
+        found = j >= 0
+        weight = np.where(found, np.clip(1 - best_d[rows] / 2, 0, 1), 0).astype(np.float64) ** power
+        b = x[rows].astype(np.float64) + np.einsum("ik,ikd->id", weight, x[np.where(found, j, 0)].astype(np.float64))
+        out[rows] = b / np.linalg.norm(b, axis=1, keepdims=True)
+    return out
 
 
 def _neighbour_graph(x: np.ndarray, threshold: float, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -36,6 +36,8 @@ class ModelCard:
     # Before grouping, blend each face with this many nearest faces within the pair threshold
     # (``cluster.blend_neighbours``; 0 = off); group_threshold is then for blended embeddings.
     group_blend: int
+    # Blending rounds (``cluster.blend_neighbours``): older cards blended once.
+    group_blend_rounds: int
     # Recognising a turned face (frontality below recognise.TURNED_BELOW): its threshold. Cards
     # without one treat every face alike.
     turned_threshold: float
@@ -69,6 +71,7 @@ class ModelCard:
                 group_threshold=float(raw["embedding"].get("group_threshold", raw["embedding"]["same_person_threshold"])),
                 flip_average=bool(raw["embedding"].get("flip_average", False)),
                 group_blend=int(raw["embedding"].get("group_blend", 0)),
+                group_blend_rounds=int(raw["embedding"].get("group_blend_rounds", 1)),
                 turned_threshold=float(raw["embedding"].get("turned_threshold", raw["embedding"]["same_person_threshold"])),
                 turned_group_threshold=(float(raw["embedding"]["turned_group_threshold"])
                                         if "turned_group_threshold" in raw["embedding"] else None),

@@ -36,6 +36,7 @@ class Thresholds:
     vote_radius: float | None = None  # recognise.recognise's voters: the card's own pair threshold
     turned_scale: float = 1.0  # a turned face's naming threshold, relative to ``recognise``
     blend: int = 0  # neighbours blended in before grouping (0: none)
+    blend_rounds: int = 1  # blending rounds (the card's group_blend_rounds)
     turned_group: float | None = None  # a turned face joining a group (None: like any face)
 
 
@@ -142,7 +143,7 @@ def refresh(db: Database, model_version: str, t: Thresholds, progress=None) -> d
     say(f"grouping {len(ids)} faces")
     labels = group_faces(
         candidates.embeddings[rest], t.group,
-        blend=(t.blend, t.pair) if t.blend else None,
+        blend=(t.blend, t.pair, t.blend_rounds) if t.blend else None,
         turned=turned_faces([f for f, r in zip(candidates.frontality, rest) if r]),
         turned_threshold=t.turned_group,
     )

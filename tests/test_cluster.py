@@ -84,31 +84,44 @@ def test_reports_progress():
     assert said and all(isinstance(s, str) for s in said)
 
 
-def test_blending_pulls_a_persons_photos_together_and_leaves_loners_alone():
-    from photoface.cluster import blend_neighbours
-
+def five_people_and_a_stranger():
     rng = np.random.default_rng(1)
     centres = rng.normal(size=(5, 32))
     x = np.repeat(centres, 6, 0) + 0.25 * rng.normal(size=(30, 32))
     x = np.vstack([x, rng.normal(size=(1, 32))])  # a stranger far from everyone
-    x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
-    ids = np.append(np.repeat(np.arange(5), 6), 99)
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32), np.append(np.repeat(np.arange(5), 6), 99)
+
+
+def within_person(e, ids):
+    """Mean squared distance between two photos of one person."""
+    d = np.maximum(2 - 2 * e @ e.T, 0)
+    same = (ids[:, None] == ids[None]) & ~np.eye(len(ids), dtype=bool)
+    return d[same].mean()
+
+
+def test_blending_pulls_a_persons_photos_together_and_leaves_loners_alone():
+    x, ids = five_people_and_a_stranger()
     b = blend_neighbours(x, radius=1.0, k=3)
     assert np.allclose(np.linalg.norm(b, axis=1), 1, atol=1e-5)
     assert np.array_equal(b[-1], x[-1])  # no neighbour within the radius: unchanged
-
-    def within(e):
-        d = np.maximum(2 - 2 * e @ e.T, 0)
-        same = (ids[:, None] == ids[None]) & ~np.eye(len(ids), dtype=bool)
-        return d[same].mean()
-
-    assert within(b) < 0.8 * within(x)
+    assert within_person(b, ids) < 0.8 * within_person(x, ids)
     # The formula: x + sum of cos^3-weighted nearest neighbours (here k=1), re-normalised.
     d = np.maximum(2 - 2 * x @ x.T, 0)
     np.fill_diagonal(d, np.inf)
     j = d[0].argmin()
     expected = x[0] + (1 - d[0, j] / 2) ** 3 * x[j]
     assert np.allclose(blend_neighbours(x, 1.0, k=1)[0], expected / np.linalg.norm(expected), atol=1e-6)
+
+
+def test_a_second_blending_round_blends_the_blended_faces_again():
+    x, ids = five_people_and_a_stranger()
+    once, twice = blend_neighbours(x, 1.0, k=4), blend_neighbours(x, 1.0, k=4, rounds=2)
+    assert np.allclose(twice, blend_neighbours(once, 1.0, k=4), atol=1e-6)
+    assert within_person(twice, ids) < 0.8 * within_person(once, ids)
+    assert np.array_equal(twice[-1], x[-1])  # the stranger still has no one to blend with
+    # The app's grouping takes the rounds from its blend setting (neighbours, radius, rounds).
+    assert np.array_equal(group_faces(x, 0.3, blend=(4, 1.0, 2)), cluster_faces(twice, 0.3))
+    assert np.array_equal(group_faces(x, 0.3, blend=(4, 1.0)), cluster_faces(once, 0.3))
 
 
 def profile_album(seed=0, dim=32):

@@ -244,15 +244,16 @@ def test_the_cover_of_a_group_is_its_most_frontal_large_face(lib):
 
 def test_the_cards_neighbour_blending_keeps_a_varied_persons_photos_together(tmp_path):
     """With ``group_blend`` in the model card, faces are blended with their nearest faces before
-    grouping: people whose photos vary (same person ~0.8 apart, above the grouping threshold) end
-    up in fewer groups, and no group mixes people."""
+    grouping (``group_blend_rounds`` times): people whose photos vary (same person ~0.8 apart,
+    above the grouping threshold) end up in fewer groups, and no group mixes people."""
     import dataclasses
 
     embs, labels = identities(4, 8, spread=0.07, seed=3)
     counts = {}
-    for blend in (0, 3):
+    for blend, rounds in ((0, 1), (3, 1), (4, 2)):
         lib = Library.open(tmp_path / f"blend{blend}.sqlite3")
-        lib.card = dataclasses.replace(lib.card, group_blend=blend)
+        lib.card = dataclasses.replace(lib.card, group_blend=blend, group_blend_rounds=rounds)
+        assert (lib.thresholds.blend, lib.thresholds.blend_rounds) == (blend, rounds)
         ids = add_faces(lib, embs)
         lib.refresh()
         group_of = {f: assignment(lib, f)["group_id"] for f in ids}
@@ -262,7 +263,8 @@ def test_the_cards_neighbour_blending_keeps_a_varied_persons_photos_together(tmp
         assert all(len(people) == 1 for people in members.values())
         counts[blend] = len(members)
         lib.close()
-    assert counts[3] < counts[0]
+    # A second round (4 neighbours) reaches the photos that one round (3) left apart.
+    assert counts[4] < counts[3] < counts[0]
 
 
 def test_a_turned_face_is_named_only_when_closer_than_a_frontal_one_needs_to_be(lib):

@@ -48,24 +48,29 @@ def test_needs_both_kinds_of_pairs():
         threshold_at_far(x, [0] * len(x), 0.01)
 
 
-def test_blending_that_does_not_help_is_not_adopted():
+def test_grouping_runs_at_the_largest_threshold_that_keeps_album_precision():
     from training.operating_points import album_bcubed, albums
 
-    # Round clouds of photos: blending brings nothing that a lower threshold would not.
-    x, ids = people(n_people=36, per=6, spread=1.1, seed=2)
+    x, ids = people(n_people=36, per=6, spread=1.5, seed=2)  # precise only below the pair threshold
     points = operating_points(x, ids, pair_threshold=1.0, name_draws=2)
     g, b = points["group_threshold"], points["group_blend"]
-    assert b["value"] == 0 and not b["adopted"]
-    assert g["value"] == threshold_at_far(x, ids, 0.03)[0]
-    assert tuple(b["raw_precision_recall"]) == album_bcubed(x, ids, albums(ids), g["value"], None)
+    rows = albums(ids)
+    for radius, t, (p, r) in ((None, b["raw_threshold"], b["raw_precision_recall"]),
+                              (1.0, b["threshold"], b["blended_precision_recall"])):
+        # Of the faces in a face's group, 95% are its person; one step more and it is not so.
+        assert (p, r) == album_bcubed(x, ids, rows, t, radius) and p >= 0.95
+        assert album_bcubed(x, ids, rows, round(t + 0.01, 2), radius)[0] < 0.95
+    # Blending is used when it groups more of each person's photos together at that precision.
+    assert b["adopted"] == (b["blended_precision_recall"][1] > b["raw_precision_recall"][1])
+    assert g["value"] == (b["threshold"] if b["adopted"] else b["raw_threshold"])
 
 
 def test_blending_is_adopted_with_the_largest_threshold_that_keeps_album_precision(monkeypatch):
     import training.operating_points as op
 
     def fake(embeddings, identities, rows, threshold, blend):
-        if blend is None:
-            return 0.95, 0.70
+        if blend is None:  # raw: precise enough up to 0.7, with less recall
+            return (0.96 if threshold <= 0.7 + 1e-9 else 0.90), 0.70
         # Blended: precision falls as the threshold grows; recall is better throughout.
         return (0.99 if threshold <= 0.5 + 1e-9 else 0.90), 0.85
 
@@ -73,11 +78,25 @@ def test_blending_is_adopted_with_the_largest_threshold_that_keeps_album_precisi
     x, ids = people(n_people=36, per=6, seed=2)
     points = op.operating_points(x, ids, pair_threshold=1.0, name_draws=2)
     g, b = points["group_threshold"], points["group_blend"]
-    assert b["value"] == 3 and b["adopted"] and abs(b["threshold"] - 0.5) < 1e-9
-    assert g["value"] == b["threshold"] and g["raw_value"] == threshold_at_far(x, ids, 0.03)[0]
+    assert b["value"] == 4 and b["adopted"] and b["threshold"] == 0.5 and b["rounds"] == 2
+    assert g["value"] == 0.5 and g["blended"] and g["raw_value"] == 0.7
+    assert g["far_value"] == threshold_at_far(x, ids, 0.03)[0]  # still reported
+    assert points["group_blend_rounds"]["value"] == 2
 
-    monkeypatch.setattr(op, "album_bcubed", lambda e, i, r, t, blend: (0.95, 0.70 if blend is None else 0.60))
-    assert op.operating_points(x, ids, pair_threshold=1.0, name_draws=2)["group_blend"]["value"] == 0
+    # Blending that loses recall at the same precision is not adopted: raw grouping's point is used.
+    monkeypatch.setattr(op, "album_bcubed", lambda e, i, r, t, blend: (0.96, 0.70 if blend is None else 0.60))
+    points = op.operating_points(x, ids, pair_threshold=1.0, name_draws=2)
+    assert points["group_blend"]["value"] == 0 and points["group_threshold"]["value"] == 1.0
+
+
+def test_grouping_keeps_the_false_accept_point_when_no_threshold_is_precise_enough(monkeypatch):
+    import training.operating_points as op
+
+    monkeypatch.setattr(op, "album_bcubed", lambda e, i, r, t, blend: (0.80, 0.90))
+    x, ids = people(n_people=36, per=6, seed=2)
+    points = op.operating_points(x, ids, pair_threshold=1.0, name_draws=2)
+    assert points["group_blend"]["value"] == 0
+    assert points["group_threshold"]["value"] == threshold_at_far(x, ids, 0.03)[0]
 
 
 def test_turned_faces_get_the_threshold_that_accepts_strangers_as_often_as_frontal_pairs():
@@ -119,3 +138,4 @@ def test_a_model_that_names_well_at_the_pair_threshold_keeps_it_for_naming():
     x, ids = people(n_people=40, per=6, spread=0.3, seed=5)  # well apart: no wrong names
     n = name_threshold(x, ids, 1.0, draws=10)
     assert n["value"] == 1.0 and n["wrong"] == 0.0 and n["right"] > 0.9
+
