@@ -299,7 +299,7 @@ def main(argv=None) -> int:
         total = time.perf_counter() - t
         done = s.new + s.changed + len(s.failed)
         print(f"\nscan: {s.found} photos found, {s.new} new, {s.unchanged} unchanged, {len(s.failed)} failed, "
-              f"{s.faces} faces")
+              f"{s.faces} faces, {s.reembedded} faces re-embedded with the model")
         print(f"scan wall time {s.seconds:.1f} s = {done / s.seconds if s.seconds and done else 0:.1f} photos/s; "
               f"with the grouping that follows {total:.1f} s")
         if done:
