@@ -183,10 +183,11 @@ def name_threshold(embeddings: np.ndarray, identities, pair_threshold: float, dr
 
 def operating_points(embeddings: np.ndarray, identities, pair_threshold: float | None = None,
                      profiles: tuple[np.ndarray, list] | None = None, name_draws: int = NAME_DRAWS) -> dict:
-    """The grouping threshold at FAR 3%; with ``pair_threshold`` also the naming threshold
-    (``name_draws`` simulated libraries), whether to blend before grouping (``group_blend``) and,
-    if so, the grouping threshold for blended embeddings, and with the ``profiles`` (embeddings,
-    identities) too the turned faces' thresholds."""
+    """Without ``pair_threshold``: the grouping threshold at FAR 3% (no albums are grouped). With
+    it: the naming threshold (``name_draws`` simulated libraries), and the grouping threshold by
+    album precision, raw or blended (``blended_threshold``: ``group_blend`` says which), the FAR 3%
+    one kept as ``far_value``; with the ``profiles`` (embeddings, identities) too the turned faces'
+    thresholds."""
     t, tar, n_same, n_diff = threshold_at_far(embeddings, identities, GROUP_FAR)
     out = {"group_threshold": {"value": t, "far": GROUP_FAR, "tar": tar, "same_pairs": n_same,
                                "different_pairs": n_diff, "chosen_on": CHOSEN_ON}}
