@@ -116,6 +116,8 @@ def test_blending_pulls_a_persons_photos_together_and_leaves_loners_alone():
 def test_a_second_blending_round_blends_the_blended_faces_again():
     x, ids = five_people_and_a_stranger()
     once, twice = blend_neighbours(x, 1.0, k=4), blend_neighbours(x, 1.0, k=4, rounds=2)
+    # Exactly so here: each face has fewer faces within the radius than the second round's 16
+    # candidates (its nearest before blending), so no neighbour is out of its reach.
     assert np.allclose(twice, blend_neighbours(once, 1.0, k=4), atol=1e-6)
     assert within_person(twice, ids) < 0.8 * within_person(once, ids)
     assert np.array_equal(twice[-1], x[-1])  # the stranger still has no one to blend with
