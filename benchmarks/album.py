@@ -172,7 +172,7 @@ def album_subsets(lib: Library, central: dict, n_people: int, min_photos: int, d
         by_person[central[fid][0]].append(fid)
     pool = sorted(n for n, faces in by_person.items() if len(faces) >= min_photos)
     rng = np.random.default_rng(seed)
-    blend = (lib.card.group_blend, lib.threshold, lib.card.group_blend_rounds) if lib.card.group_blend else None  # as grouping.refresh
+    blend = lib.thresholds.blending  # as grouping.refresh
     scores, sizes = [], []
     for _ in range(draws):
         people = rng.choice(pool, min(n_people, len(pool)), replace=False)

@@ -187,7 +187,7 @@ def main(argv=None) -> int:
         album_list = albums(by_person)
         row: dict = {"faces_per_album": float(np.mean([len(a) for a in album_list]))}
         if card is not None:
-            blend = (card.group_blend, card.threshold, card.group_blend_rounds) if card.group_blend else None
+            blend = card.blending(card.threshold)
             row["at_group_threshold"] = (card.group_threshold, *score(emb, album_list, card.group_threshold, blend,
                                                                       turned, card.turned_group_threshold))
             if kind == "frontal+profile":

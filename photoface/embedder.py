@@ -49,6 +49,10 @@ class ModelCard:
     name_threshold: float
     raw: dict
 
+    def blending(self, radius: float) -> tuple[int, float, int] | None:
+        """``cluster.group_faces``'s ``blend`` within ``radius``: None when the card does not blend."""
+        return (self.group_blend, radius, self.group_blend_rounds) if self.group_blend else None
+
     @property
     def turned_scale(self) -> float:
         """The turned face's threshold relative to the pair threshold (the user's strictness

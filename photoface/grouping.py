@@ -39,6 +39,11 @@ class Thresholds:
     blend_rounds: int = 1  # blending rounds (the card's group_blend_rounds)
     turned_group: float | None = None  # a turned face joining a group (None: like any face)
 
+    @property
+    def blending(self) -> tuple[int, float, int] | None:
+        """``cluster.group_faces``'s ``blend``: None when the card does not blend."""
+        return (self.blend, self.pair, self.blend_rounds) if self.blend else None
+
 
 @dataclass
 class FaceSet:
@@ -143,7 +148,7 @@ def refresh(db: Database, model_version: str, t: Thresholds, progress=None) -> d
     say(f"grouping {len(ids)} faces")
     labels = group_faces(
         candidates.embeddings[rest], t.group,
-        blend=(t.blend, t.pair, t.blend_rounds) if t.blend else None,
+        blend=t.blending,
         turned=turned_faces([f for f, r in zip(candidates.frontality, rest) if r]),
         turned_threshold=t.turned_group,
     )

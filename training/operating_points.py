@@ -16,11 +16,11 @@ embedding can be blended with its 4 nearest faces within the pair threshold, twi
 (``photoface.cluster.blend_neighbours``); blended distances are smaller, so blended grouping gets
 its own threshold by the same rule, and blending is switched on when it then groups with more
 recall. For the bundled model of 2026-12-01 (two networks): raw 0.62 (P / R 0.961 / 0.731),
-blended 0.35 (0.951 / 0.943). Until the sixth session of 2026-12-01 the raw threshold was read
+blended 0.36 (0.952 / 0.943). Until the sixth session of 2026-12-01 the raw threshold was read
 off a 3% false accept rate over all frontal photo pairs (still reported as ``far_value``), and
 blending (3 neighbours, once) kept that threshold's album precision: 0.839 with recall 0.949 on
-these albums; on albums of LFW test people it grouped with precision 0.943 / recall 0.940 where
-the precision rule gives 0.963 / 0.897 (README).
+these albums; on albums of LFW test people (4+ photos) it grouped with precision 0.943 / recall
+0.940 where the precision rule gives 0.964 / 0.904 (README).
 
 Turned faces (card ``turned_threshold``): recognition names a face whose landmarks say it is
 turned (``photoface.recognise.TURNED_BELOW``) only within a stricter threshold, the one at which
@@ -185,7 +185,7 @@ def operating_points(embeddings: np.ndarray, identities, pair_threshold: float |
                      profiles: tuple[np.ndarray, list] | None = None, name_draws: int = NAME_DRAWS) -> dict:
     """Without ``pair_threshold``: the grouping threshold at FAR 3% (no albums are grouped). With
     it: the naming threshold (``name_draws`` simulated libraries), and the grouping threshold by
-    album precision, raw or blended (``blended_threshold``: ``group_blend`` says which), the FAR 3%
+    album precision, raw or blended (``album_thresholds``: ``group_blend`` says which), the FAR 3%
     one kept as ``far_value``; with the ``profiles`` (embeddings, identities) too the turned faces'
     thresholds."""
     t, tar, n_same, n_diff = threshold_at_far(embeddings, identities, GROUP_FAR)
@@ -197,7 +197,7 @@ def operating_points(embeddings: np.ndarray, identities, pair_threshold: float |
     if profiles is not None and len(profiles[0]):
         out["turned_threshold"] = turned_threshold(embeddings, identities, *profiles, pair_threshold)
         out["turned_group_threshold"] = turned_group_threshold(embeddings, identities, *profiles)
-    blend = blended_threshold(embeddings, identities, t, pair_threshold)
+    blend = album_thresholds(embeddings, identities, t, pair_threshold)
     out["group_blend"] = {"value": BLEND_NEIGHBOURS if blend["adopted"] else 0, **blend}
     out["group_blend_rounds"] = {"value": BLEND_ROUNDS, "chosen_on": BLEND_ROUNDS_CHOSEN_ON}
     out["group_threshold"].update(far_value=t, chosen_on=BLEND_CHOSEN_ON, precision_target=GROUP_PRECISION)
@@ -239,7 +239,7 @@ def album_threshold(embeddings, identities, rows: list[np.ndarray], top: float, 
     return best
 
 
-def blended_threshold(embeddings, identities, far_threshold: float, pair_threshold: float) -> dict:
+def album_thresholds(embeddings, identities, far_threshold: float, pair_threshold: float) -> dict:
     """Grouping's thresholds by album precision (``album_threshold``), raw and blended. Blending is
     adopted when it then groups with more recall. Where no raw threshold reaches the precision,
     raw grouping's stays at ``far_threshold``."""
