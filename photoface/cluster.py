@@ -20,13 +20,6 @@ is <= ``threshold``; the result is the same as cutting the exact average-linkage
 
 The only approximation: two groups are compared only if a face of one is among the ``k`` nearest
 neighbours of a face of the other. With ``k >= n - 1`` the result is exact average linkage.
-
-**Faces of one photo are different people** (``photos``): two groups holding faces of the same
-photo are never merged (a cannot-link constraint: their distance is infinite). Merging only makes
-such distances grow, so average linkage stays reducible and both the rounds and the chain below
-stay valid. Blending and turned faces follow the same rule. In a group photo the small faces of
-strangers look alike to the model (on the project's detection photos, 6 of one photo's faces
-fell into one group); no real person is in a photo twice.
 """
 
 from __future__ import annotations
@@ -40,74 +33,32 @@ _CHUNK = 65536  # edges per chunk when computing group distances (bounds the gat
 _SWITCH = 1024  # rounds go on while they merge at least one pair per this many edges
 _ROWS = 8192  # faces per block when blending (bounds the gathered neighbour copies)
 _BLEND_CANDIDATES = 16  # a face's nearest before blending, among which later rounds look
-_PHOTO_EXTRA = 16  # at most this many more neighbours per face, for those of its own photo
 
 
 def cluster_faces(
-    embeddings: np.ndarray, threshold: float, *, k: int = 20, progress: Callable[[str], None] | None = None,
-    photos: np.ndarray | None = None,
+    embeddings: np.ndarray, threshold: float, *, k: int = 20, progress: Callable[[str], None] | None = None
 ) -> np.ndarray:
     """Average-linkage agglomerative clustering on squared L2 distance, stopping when the average
     distance between the two closest clusters exceeds ``threshold``. Returns int64 labels (n,),
-    0..m-1, clusters numbered by decreasing size (label 0 = biggest; equal sizes by first face).
-    ``photos`` (n,): each face's photo; faces of one photo never end up in one cluster (negative:
-    unknown, no constraint)."""
+    0..m-1, clusters numbered by decreasing size (label 0 = biggest; equal sizes by first face)."""
     x = np.ascontiguousarray(embeddings, dtype=np.float32)
     if x.ndim != 2:
         raise ValueError(f"embeddings must be (n, d), got shape {x.shape}")
     n = len(x)
     if n == 0:
         return np.empty(0, np.int64)
-    photos = _shared_photos(photos, n)
     say = progress or (lambda message: None)
     say(f"finding the neighbours of {n} faces")
-    u, v = _neighbour_graph(x, float(threshold), min(int(k), n - 1), photos)
+    u, v = _neighbour_graph(x, float(threshold), min(int(k), n - 1))
     say(f"merging {n} faces along {len(u)} links")
-    root = _merge(x, u, v, float(threshold), _photo_pairs(photos) if photos is not None else None)
+    root = _merge(x, u, v, float(threshold))
     return _by_size(root)
-
-
-def _shared_photos(photos, n: int) -> np.ndarray | None:
-    """``photos`` as int64 with every unknown (negative) photo its own; None when no photo holds
-    two of the faces (then there is nothing to keep apart)."""
-    if photos is None:
-        return None
-    p = np.asarray(photos, np.int64).copy()
-    if p.shape != (n,):
-        raise ValueError(f"photos must have one entry per face ({n}), got shape {p.shape}")
-    unknown = p < 0
-    p[unknown] = p.max(initial=0) + 1 + np.arange(unknown.sum())
-    _, counts = np.unique(p, return_counts=True)
-    return p if len(counts) and counts.max() > 1 else None
-
-
-def _extra_neighbours(photos: np.ndarray | None) -> int:
-    """How many more neighbours to look for so that faces of a face's own photo (dropped) do not
-    crowd out the rest: the most faces of one photo, less one, capped at ``_PHOTO_EXTRA``."""
-    if photos is None:
-        return 0
-    return int(min(np.unique(photos, return_counts=True)[1].max() - 1, _PHOTO_EXTRA))
-
-
-def _photo_pairs(photos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every pair (i < j) of faces in the same photo."""
-    order = np.argsort(photos, kind="stable")
-    p = photos[order]
-    starts = np.flatnonzero(np.r_[True, p[1:] != p[:-1]])
-    ends = np.r_[starts[1:], len(p)]
-    us, vs = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
-    for s, e in zip(starts[ends - starts > 1].tolist(), ends[ends - starts > 1].tolist()):
-        a, b = np.triu_indices(e - s, 1)
-        m = np.sort(order[s:e])
-        us.append(m[a])
-        vs.append(m[b])
-    return np.concatenate(us), np.concatenate(vs)
 
 
 def group_faces(
     embeddings: np.ndarray, threshold: float, *, blend: tuple[int, float] | tuple[int, float, int] | None = None,
     turned: np.ndarray | None = None, turned_threshold: float | None = None,
-    progress: Callable[[str], None] | None = None, photos: np.ndarray | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> np.ndarray:
     """The app's grouping of unnamed faces: int64 labels (n,), numbered by decreasing size.
 
@@ -118,42 +69,29 @@ def group_faces(
     among themselves at ``turned_threshold``. Profiles look more alike across people than frontal
     faces do, so clustered together with the frontal faces they chain people into one group: on
     20 albums of 30 held-out CFP people (frontal and profile photos) this raised BCubed precision
-    from 0.658 to 0.742 and recall from 0.654 to 0.680 (``benchmarks/album_cfp.py``).
-
-    ``photos`` (n,): each face's photo. Faces of one photo never share a group, are never blended
-    with each other, and a turned face never joins a group holding a face of its photo (of two
-    turned faces of one photo, only the nearer joins a group)."""
+    from 0.658 to 0.742 and recall from 0.654 to 0.680 (``benchmarks/album_cfp.py``)."""
     x = np.ascontiguousarray(embeddings, dtype=np.float32)
     if turned is None or turned_threshold is None:
         turned = np.zeros(len(x), bool)
     turned = np.asarray(turned, bool)
-    photos = _shared_photos(photos, len(x))
-    front_photos = photos[~turned] if photos is not None else None
     frontal = x[~turned]
     if blend and len(frontal):
-        frontal = blend_neighbours(frontal, blend[1], blend[0], rounds=blend[2] if len(blend) > 2 else 1,
-                                   photos=front_photos)
+        frontal = blend_neighbours(frontal, blend[1], blend[0], rounds=blend[2] if len(blend) > 2 else 1)
     labels = np.empty(len(x), np.int64)
-    labels[~turned] = cluster_faces(frontal, threshold, progress=progress, photos=front_photos)
+    labels[~turned] = cluster_faces(frontal, threshold, progress=progress)
     if turned.any():
         groups = int(labels[~turned].max()) + 1 if (~turned).any() else 0
-        turned_photos = photos[turned] if photos is not None else None
-        joined = _nearest_group(x[turned], x[~turned], labels[~turned], groups, float(turned_threshold),
-                                turned_photos, front_photos)
+        joined = _nearest_group(x[turned], x[~turned], labels[~turned], groups, float(turned_threshold))
         rest = joined < 0
         if rest.any():
-            joined[rest] = groups + cluster_faces(x[turned][rest], float(turned_threshold),
-                                                  photos=turned_photos[rest] if turned_photos is not None else None)
+            joined[rest] = groups + cluster_faces(x[turned][rest], float(turned_threshold))
         labels[turned] = joined
     return _by_size(labels)
 
 
-def _nearest_group(q: np.ndarray, x: np.ndarray, labels: np.ndarray, groups: int, threshold: float,
-                   q_photos: np.ndarray | None = None, x_photos: np.ndarray | None = None) -> np.ndarray:
+def _nearest_group(q: np.ndarray, x: np.ndarray, labels: np.ndarray, groups: int, threshold: float) -> np.ndarray:
     """For each row of ``q``: the group whose faces (rows of ``x``) are nearest on average (mean
-    squared L2 = |q|^2 + mean |x|^2 - 2 q.mean(x)), or -1 if none is within ``threshold``. With
-    photos, a group holding a face of q's photo is out of reach, and of the rows of one photo
-    choosing the same group only the nearest joins it."""
+    squared L2 = |q|^2 + mean |x|^2 - 2 q.mean(x)), or -1 if none is within ``threshold``."""
     out = np.full(len(q), -1, np.int64)
     if groups == 0:
         return out
@@ -162,36 +100,16 @@ def _nearest_group(q: np.ndarray, x: np.ndarray, labels: np.ndarray, groups: int
     sizes = np.bincount(labels, minlength=groups).astype(np.float64)
     sq = np.bincount(labels, weights=(x.astype(np.float64) ** 2).sum(1), minlength=groups) / sizes
     means = (sums / sizes[:, None]).astype(np.float32)
-    taken: dict[int, list[int]] = {}
-    if q_photos is not None and x_photos is not None:
-        wanted = set(q_photos.tolist())
-        for photo, label in zip(x_photos.tolist(), labels.tolist()):
-            if photo in wanted:
-                taken.setdefault(photo, []).append(label)
-    best_d = np.full(len(q), np.inf)
     for start in range(0, len(q), _TILE):
         block = q[start : start + _TILE]
         d = (block * block).sum(1)[:, None] + sq[None] - 2.0 * (block @ means.T)
-        if taken:
-            for row, photo in enumerate(q_photos[start : start + _TILE].tolist()):
-                if photo in taken:
-                    d[row, taken[photo]] = np.inf
         best = d.argmin(1)
-        dist = d[np.arange(len(block)), best]
-        ok = dist <= threshold
+        ok = d[np.arange(len(block)), best] <= threshold
         out[start : start + _TILE][ok] = best[ok]
-        best_d[start : start + _TILE] = dist
-    joined = np.flatnonzero(out >= 0)
-    if q_photos is not None and len(joined) > 1:  # one face per photo in a group: the nearest that chose it
-        order = joined[np.lexsort((best_d[joined], out[joined], q_photos[joined]))]
-        key = np.stack([q_photos[order], out[order]], 1)
-        repeat = np.r_[False, (key[1:] == key[:-1]).all(1)]
-        out[order[repeat]] = -1
     return out
 
 
-def blend_neighbours(embeddings: np.ndarray, radius: float, k: int = 3, power: float = 3.0, rounds: int = 1,
-                     photos: np.ndarray | None = None) -> np.ndarray:
+def blend_neighbours(embeddings: np.ndarray, radius: float, k: int = 3, power: float = 3.0, rounds: int = 1) -> np.ndarray:
     """Each face's embedding blended with its ``k`` nearest faces within ``radius`` (alpha query
     expansion, Radenovic et al. 2018), each weighted by its cosine similarity to the power
     ``power``, then re-normalised. Photos of one person pull together through the photos between
@@ -203,21 +121,13 @@ def blend_neighbours(embeddings: np.ndarray, radius: float, k: int = 3, power: f
     held-out CFP people, 4 neighbours blended twice grouped with recall 0.942 at BCubed precision
     >= 0.95 where 3 blended once reached 0.911. Later rounds look for a face's nearest among the
     ``_BLEND_CANDIDATES`` nearest it had before blending, not among all faces: one search over all
-    pairs instead of one per round (100k faces: 16 s a search on the project's machine). Faces of
-    one photo (``photos``) are never each other's neighbours here."""
+    pairs instead of one per round (100k faces: 16 s a search on the project's machine)."""
     x = np.ascontiguousarray(embeddings, dtype=np.float32)
     n, rounds = len(x), max(int(rounds), 1)
     if n < 2 or k <= 0:
         return x.copy()
     k = min(int(k), n - 1)
-    photos = _shared_photos(photos, n)
-    want = (k if rounds == 1 else max(k, _BLEND_CANDIDATES)) + _extra_neighbours(photos)
-    cand_d, cand_j = _nearest(x, float(radius), min(want, n - 1))
-    if photos is not None:  # drop faces of the face's own photo, nearest first again
-        same = (cand_j >= 0) & (photos[np.maximum(cand_j, 0)] == photos[:, None])
-        cand_d, cand_j = np.where(same, np.inf, cand_d), np.where(same, -1, cand_j)
-        order = np.argsort(cand_d, axis=1, kind="stable")
-        cand_d, cand_j = np.take_along_axis(cand_d, order, 1), np.take_along_axis(cand_j, order, 1)
+    cand_d, cand_j = _nearest(x, float(radius), k if rounds == 1 else min(max(k, _BLEND_CANDIDATES), n - 1))
     d, j = cand_d[:, :k], cand_j[:, :k]
     for r in range(rounds):
         if r:
@@ -252,19 +162,15 @@ def _blend_with(x: np.ndarray, best_d: np.ndarray, best_j: np.ndarray, power: fl
     return out
 
 
-def _neighbour_graph(x: np.ndarray, threshold: float, k: int, photos: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Edges (u < v) joining each face to its k nearest faces within ``threshold`` (either way);
-    with ``photos``, faces of its own photo are skipped (looking further to make up for them)."""
+def _neighbour_graph(x: np.ndarray, threshold: float, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Edges (u < v) joining each face to its k nearest faces within ``threshold`` (either way)."""
     n = len(x)
     if k <= 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    k = min(k + _extra_neighbours(photos), n - 1)
     _, best_j = _nearest(x, threshold, k)
     i = np.repeat(np.arange(n), k)
     j = best_j.ravel()
     found = j >= 0
-    if photos is not None:
-        found &= photos[i] != photos[np.maximum(j, 0)]
     lo, hi = np.minimum(i[found], j[found]), np.maximum(i[found], j[found])
     pairs = np.unique(lo * n + hi)
     return pairs // n, pairs % n
@@ -334,22 +240,14 @@ def _update(best_d, best_j, src, dst, d) -> np.ndarray:
     return faces
 
 
-def _merge(x: np.ndarray, u: np.ndarray, v: np.ndarray, threshold: float,
-           apart: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+def _merge(x: np.ndarray, u: np.ndarray, v: np.ndarray, threshold: float) -> np.ndarray:
     """Merge groups along the graph while the closest pair averages <= threshold; returns each
-    face's group root. ``apart``: pairs of faces (of one photo) whose groups must never merge."""
+    face's group root."""
     n = len(x)
     sums = x.astype(np.float64)  # float64: sums of thousands of faces, compared near the threshold
     sq = np.einsum("ij,ij->i", sums, sums)
     size = np.ones(n)
     parent = np.arange(n)
-    # Pairs of groups kept apart, as keys lo * n + hi of their roots. Edges between them are
-    # dropped for good: merging never brings two such groups back within reach.
-    conflicts = None
-    if apart is not None and len(apart[0]):
-        conflicts = np.unique(np.minimum(*apart) * n + np.maximum(*apart))
-        keep = ~np.isin(u * n + v, conflicts)
-        u, v = u[keep], v[keep]
     dist = _average_distance(sums, sq, size, u, v)
     # Rounds: merge every reciprocal nearest pair at once. Cheap per merge while many pairs merge.
     while True:
@@ -372,7 +270,7 @@ def _merge(x: np.ndarray, u: np.ndarray, v: np.ndarray, threshold: float,
         if len(a) * _SWITCH < len(u):
             # A big group can absorb only one face per round, and big groups now grow by
             # absorbing faces one at a time: go on one merge at a time instead.
-            _chain(sums, sq, size, parent, u, v, dist, threshold, conflicts)
+            _chain(sums, sq, size, parent, u, v, dist, threshold)
             break
         sums[a] += sums[b]
         sq[a] += sq[b]
@@ -389,10 +287,6 @@ def _merge(x: np.ndarray, u: np.ndarray, v: np.ndarray, threshold: float,
         merged[a] = True
         changed = merged[u] | merged[v]
         pairs = np.unique(u[changed] * n + v[changed])  # parallel edges collapse into one
-        if conflicts is not None:  # a merged group is kept apart from what either part was
-            ca, cb = relabel[conflicts // n], relabel[conflicts % n]
-            conflicts = np.unique(np.minimum(ca, cb) * n + np.maximum(ca, cb))
-            pairs = pairs[~np.isin(pairs, conflicts)]
         cu, cv = pairs // n, pairs % n
         same = ~changed
         u = np.concatenate([u[same], cu])
@@ -405,7 +299,7 @@ def _merge(x: np.ndarray, u: np.ndarray, v: np.ndarray, threshold: float,
         parent = up
 
 
-def _chain(sums, sq, size, parent, u, v, dist, threshold, conflicts=None) -> None:
+def _chain(sums, sq, size, parent, u, v, dist, threshold) -> None:
     """Nearest-neighbour chain (Murtagh 1983): follow nearest neighbours until two groups are each
     other's nearest, merge them, go on from the chain's rest. Exact for average linkage.
 
@@ -414,11 +308,7 @@ def _chain(sums, sq, size, parent, u, v, dist, threshold, conflicts=None) -> Non
     after a merge the bounds of both lists just add up. Finding a group's nearest neighbour then
     needs exact distances only where the bound (divided by the current pair count) is below the
     best exact distance so far: a group of thousands of faces absorbing one face at a time would
-    otherwise recompute its distance to every neighbour at each step.
-
-    ``conflicts``: keys lo * n + hi of pairs of groups kept apart (faces of one photo). Each group
-    keeps the groups it must stay apart from (as they were named then; resolved to their current
-    roots when needed), and a merged group keeps both parts' lists."""
+    otherwise recompute its distance to every neighbour at each step."""
     prods = size[u] * size[v]
     src, dst = np.concatenate([u, v]), np.concatenate([v, u])
     order = np.argsort(src, kind="stable")
@@ -428,16 +318,6 @@ def _chain(sums, sq, size, parent, u, v, dist, threshold, conflicts=None) -> Non
     ends = np.r_[starts[1:], len(src)]
     # group -> (neighbour ids, bound on the sum of cross distances, pair count when it was exact)
     lists = {h: (dst[a:b], tsum[a:b], tprod[a:b]) for h, a, b in zip(heads.tolist(), starts.tolist(), ends.tolist())}
-    apart: dict[int, np.ndarray] = {}
-    if conflicts is not None and len(conflicts):
-        n = len(parent)
-        ca, cb = conflicts // n, conflicts % n
-        cs, cd = np.concatenate([ca, cb]), np.concatenate([cb, ca])
-        order = np.argsort(cs, kind="stable")
-        cs, cd = cs[order], cd[order]
-        heads_c, starts_c = np.unique(cs, return_index=True)
-        ends_c = np.r_[starts_c[1:], len(cs)]
-        apart = {h: cd[a:b] for h, a, b in zip(heads_c.tolist(), starts_c.tolist(), ends_c.tolist())}
 
     def find(ids):
         roots = parent[ids]
@@ -461,11 +341,6 @@ def _chain(sums, sq, size, parent, u, v, dist, threshold, conflicts=None) -> Non
             ids, inverse = np.unique(roots, return_inverse=True)
             t, p = np.bincount(inverse, t, len(ids)), np.full(len(ids), -1.0)
             lists[c] = (ids, t, p)
-        if c in apart and len(ids):  # groups it must stay apart from leave its list for good
-            far = np.isin(ids, find(apart[c]))
-            if far.any():
-                ids, t, p = ids[~far], t[~far], p[~far]
-                lists[c] = (ids, t, p)
         if not len(ids):
             return -1, np.inf
         pairs = size[c] * size[ids]
@@ -492,9 +367,6 @@ def _chain(sums, sq, size, parent, u, v, dist, threshold, conflicts=None) -> Non
         sq[a] += sq[b]
         size[a] += size[b]
         parent[b] = a
-        parts = [apart.pop(g) for g in (a, b) if g in apart]
-        if parts:
-            apart[a] = np.concatenate(parts)
         (ia, ta, _), (ib, tb, _) = lists.pop(a), lists.pop(b)
         ids, t = find(np.concatenate([ia, ib])), np.concatenate([ta, tb])
         keep = ids != a

@@ -50,12 +50,11 @@ class FaceSet:
     ids: np.ndarray  # (n,) face ids
     embeddings: np.ndarray  # (n, d)
     frontality: list = field(default_factory=list)  # (n,) 0..1, None where never measured
-    photos: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))  # (n,) photo ids
 
 
 def load_embeddings(db: Database, model_version: str, where: str = "1", params=()) -> FaceSet:
     rows = db.query(
-        "SELECT f.id, f.embedding, f.frontal, f.photo_id FROM faces f LEFT JOIN assignments a ON a.face_id = f.id "
+        "SELECT f.id, f.embedding, f.frontal FROM faces f LEFT JOIN assignments a ON a.face_id = f.id "
         f"WHERE f.ignored = 0 AND f.model_version = ? AND f.embedding IS NOT NULL AND ({where}) "
         "ORDER BY f.id",
         (model_version, *params),
@@ -63,8 +62,7 @@ def load_embeddings(db: Database, model_version: str, where: str = "1", params=(
     if not rows:
         return FaceSet(np.empty(0, np.int64), np.empty((0, 0), np.float32))
     ids = np.array([r[0] for r in rows], np.int64)
-    return FaceSet(ids, np.stack([decode_array(r[1]) for r in rows]), [r[2] for r in rows],
-                   np.array([r[3] for r in rows], np.int64))
+    return FaceSet(ids, np.stack([decode_array(r[1]) for r in rows]), [r[2] for r in rows])
 
 
 def references(db: Database, model_version: str) -> tuple[FaceSet, np.ndarray]:
@@ -83,67 +81,17 @@ def rejections_for(db: Database, face_ids) -> list[set[int]]:
 
 def suggest(db: Database, model_version: str, t: Thresholds, where: str, params=(), k: int = 5):
     """Recognise the faces selected by ``where`` (never confirmed ones): -> {face id: Match}.
-    A turned face must lie within ``t.recognise`` x ``t.turned_scale``.
-
-    Nobody is in a photo twice: a face is never suggested as someone confirmed (or, outside
-    ``where``, suggested) on another face of its photo, and of a photo's faces that match the same
-    person only the most confident is suggested (the others are left to grouping: a wrong name
-    costs more than a missing one)."""
+    A turned face must lie within ``t.recognise`` x ``t.turned_scale``."""
     candidates = load_embeddings(db, model_version, f"(a.state IS NULL OR a.state != 'confirmed') AND ({where})", params)
     refs, ref_people = references(db, model_version)
     if not len(candidates.ids) or not len(refs.ids):
         return candidates, {}
-    rejected = rejections_for(db, candidates.ids)
-    in_photo = people_in_photos(db, set(candidates.photos.tolist()), set(candidates.ids.tolist()))
-    for i, photo in enumerate(candidates.photos.tolist()):
-        rejected[i] |= in_photo.get(photo, set())
     matches = recognise(
         candidates.embeddings, refs.embeddings, ref_people,
         turned_thresholds(t.recognise, candidates.frontality, t.turned_scale), k=k,
-        rejected=rejected, metric=current_metric(db), vote_radius=t.vote_radius,
+        rejected=rejections_for(db, candidates.ids), metric=current_metric(db), vote_radius=t.vote_radius,
     )
-    best: dict[tuple[int, int], int] = {}  # (photo, person) -> the candidate row that keeps it
-    for i, (photo, m) in enumerate(zip(candidates.photos.tolist(), matches)):
-        if m is None:
-            continue
-        key = (photo, m.person)
-        j = best.get(key)
-        if j is None or (m.confidence, -m.distance) > (matches[j].confidence, -matches[j].distance):
-            best[key] = i
-    keep = set(best.values())
-    return candidates, {int(candidates.ids[i]): m for i, m in enumerate(matches) if i in keep}
-
-
-def people_in_photos(db: Database, photos: set, besides: set) -> dict[int, set[int]]:
-    """photo id -> the people confirmed on one of its faces, or suggested on one not in
-    ``besides`` (the faces being recognised again), for the ``photos`` given."""
-    out: dict[int, set[int]] = {}
-    for photo, person, face, state in db.query(
-        "SELECT f.photo_id, a.person_id, a.face_id, a.state FROM assignments a JOIN faces f ON f.id = a.face_id "
-        "WHERE a.person_id IS NOT NULL AND a.state IN ('confirmed', 'suggested')"
-    ):
-        if photo in photos and (state == "confirmed" or face not in besides):
-            out.setdefault(photo, set()).add(person)
-    return out
-
-
-def displaced_suggestions(db: Database, matches: dict) -> list[int]:
-    """Faces whose standing suggestion names someone that ``matches`` now suggests for another
-    face of the same photo (nobody is in a photo twice: the new, more confident match wins)."""
-    if not matches:
-        return []
-    taken = {}
-    ids = ",".join(str(int(f)) for f in matches)
-    for face, photo in db.query(f"SELECT id, photo_id FROM faces WHERE id IN ({ids})"):
-        taken[(photo, matches[face].person)] = face
-    out = []
-    for face, photo, person in db.query(
-        "SELECT a.face_id, f.photo_id, a.person_id FROM assignments a JOIN faces f ON f.id = a.face_id "
-        "WHERE a.state = 'suggested'"
-    ):
-        if face not in matches and taken.get((photo, person), face) != face:
-            out.append(face)
-    return out
+    return candidates, {int(i): m for i, m in zip(candidates.ids, matches) if m is not None}
 
 
 def current_metric(db: Database) -> np.ndarray | None:
@@ -203,7 +151,6 @@ def refresh(db: Database, model_version: str, t: Thresholds, progress=None) -> d
         blend=t.blending,
         turned=turned_faces([f for f, r in zip(candidates.frontality, rest) if r]),
         turned_threshold=t.turned_group,
-        photos=candidates.photos[rest],
     )
     old = {r[0]: r[1] for r in db.query("SELECT face_id, group_id FROM assignments WHERE group_id IS NOT NULL")}
     group_ids = _stable_group_ids(db, ids, labels, old)

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 
 from .errors import UserError
-from .grouping import Thresholds, displaced_suggestions, new_group_id, suggest, write_suggestions
+from .grouping import Thresholds, new_group_id, suggest, write_suggestions
 from .store import Database
 
 
@@ -394,12 +394,8 @@ class People:
         person is "clearly nearest" to everyone) gives way to a better match now."""
         _, matches = suggest(self.db, self.model_version, self.thresholds,
                              "a.state IS NULL OR a.state IN ('auto', 'suggested')")
-        displaced = displaced_suggestions(self.db, matches)
-        change.faces_(list(matches) + displaced)
+        change.faces_(matches)
         write_suggestions(c, matches)
-        for f in displaced:  # its person is now suggested on a closer face of the same photo
-            c.execute("DELETE FROM assignments WHERE face_id = ?", (f,))
-            c.execute("INSERT INTO assignments(face_id, group_id, state) VALUES (?, ?, 'auto')", (f, new_group_id(self.db)))
 
 
 def _clean_name(name: str) -> str:
