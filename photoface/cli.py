@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
         "synthetic input (or, given IMAGE, detect, align and embed its faces with timings); "
         "exit 0 if all is well",
     )
+    # Also before the command (``photoface --library F people``), as users of git -C expect.
+    parser.add_argument("--library", dest="library_first", metavar="FILE",
+                        help="library file for any command (default: $PHOTOFACE_LIBRARY or the user data folder)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("detect", help="find faces and their landmarks in photos")
@@ -162,7 +165,11 @@ def main(argv=None) -> int:
         from .selftest import run as self_test
 
         return self_test(None if args.self_test is True else args.self_test)
+    if args.library_first and getattr(args, "library", None) is None:
+        args.library = args.library_first
     if not getattr(args, "run", None):
+        if args.library_first:  # `photoface --library F` alone: the window on that library
+            return run_gui(argparse.Namespace(folder=None, library=args.library_first))
         parser.print_help()
         return 0
     try:
@@ -173,3 +180,8 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         _error("interrupted")
         return 130
+    except BrokenPipeError:
+        # `photoface people | head`: the reader left; not an error. Python would complain again
+        # when flushing stdout at exit, so point it at nothing.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

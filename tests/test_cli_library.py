@@ -126,3 +126,26 @@ def test_settings_are_shown_changed_and_kept(tmp_path, capsys):
     assert after["strictness"] == 0.8 and after["personalise"] is True and after["min_face_size"] == 40
     assert abs(after["pair_threshold"] - 0.8 * before["pair_threshold"]) < 1e-3
     assert abs(after["name_threshold"] - 0.8 * before["name_threshold"]) < 1e-3
+
+
+def test_library_may_come_before_the_command(tmp_path, photos, capsys):
+    lib = tmp_path / "lib.sqlite3"
+    assert run(capsys, "--library", lib, "scan", "--workers", "1", photos)[0] == 0
+    code, out, _ = run(capsys, "--library", lib, "people", "--json")
+    assert code == 0 and json.loads(out)[0]["faces"] == 2
+    # Given after the command too, that one wins.
+    other = tmp_path / "other.sqlite3"
+    code, out, _ = run(capsys, "--library", lib, "people", "--library", other, "--json")
+    assert code == 0 and json.loads(out) == []
+
+
+def test_output_cut_short_by_a_pipe_is_not_an_error(tmp_path, photos):
+    # `photoface embed ... | head -c 1`: the reader leaves after one byte, while there is more
+    # than a pipe holds (64 KB) still to write.
+    images = " ".join(f'"{photos / "a.jpg"}"' for _ in range(40))
+    proc = subprocess.run(
+        f'"{sys.executable}" -m photoface embed --library "{tmp_path / "lib.sqlite3"}" --json {images} | head -c 1',
+        shell=True, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.stdout == "["
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
