@@ -187,7 +187,7 @@ def main(argv=None) -> int:
         album_list = albums(by_person)
         row: dict = {"faces_per_album": float(np.mean([len(a) for a in album_list]))}
         if card is not None:
-            blend = card.blending(card.threshold)
+            blend = card.blending()
             row["at_group_threshold"] = (card.group_threshold, *score(emb, album_list, card.group_threshold, blend,
                                                                       turned, card.turned_group_threshold))
             if kind == "frontal+profile":

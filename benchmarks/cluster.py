@@ -81,7 +81,7 @@ def main() -> int:
         card = ModelCard.load((args.model or models_dir()) / CARD_NAME)
         args.threshold = card.group_threshold if args.as_app else card.threshold
         if args.as_app:
-            blend = card.blending(card.threshold)
+            blend = card.blending()
     if args.one:
         b = (int(args.blend[0]), args.blend[1], int(args.blend[2])) if args.blend else None
         print(json.dumps(one(args.one, args.threshold, args.k, b)))

@@ -341,6 +341,7 @@ def run_settings(args) -> int:
         "group_threshold": round(lib.group_threshold, 4),
         "group_blend": lib.card.group_blend,  # nearest faces blended in before grouping (0: none)
         "group_blend_rounds": lib.card.group_blend_rounds,
+        "group_blend_radius": round(lib.card.group_blend_radius * lib.strictness, 4),  # how far a blended neighbour may be
         "personalise": lib.personalised,
         "model": lib.card.version,
     }

@@ -33,11 +33,13 @@ class ModelCard:
     threshold: float  # verification: "same person?" for one pair (best accuracy)
     group_threshold: float  # grouping unnamed faces (a stricter operating point)
     flip_average: bool  # embed each face and its mirror image, average (the thresholds assume it)
-    # Before grouping, blend each face with this many nearest faces within the pair threshold
+    # Before grouping, blend each face with this many nearest faces within group_blend_radius
     # (``cluster.blend_neighbours``; 0 = off); group_threshold is then for blended embeddings.
     group_blend: int
     # Blending rounds (``cluster.blend_neighbours``): older cards blended once.
     group_blend_rounds: int
+    # How far a blended neighbour may be (squared L2). Older cards: the pair threshold.
+    group_blend_radius: float
     # Recognising a turned face (frontality below recognise.TURNED_BELOW): its threshold. Cards
     # without one treat every face alike.
     turned_threshold: float
@@ -49,9 +51,10 @@ class ModelCard:
     name_threshold: float
     raw: dict
 
-    def blending(self, radius: float) -> tuple[int, float, int] | None:
-        """``cluster.group_faces``'s ``blend`` within ``radius``: None when the card does not blend."""
-        return (self.group_blend, radius, self.group_blend_rounds) if self.group_blend else None
+    def blending(self, scale: float = 1.0) -> tuple[int, float, int] | None:
+        """``cluster.group_faces``'s ``blend``, its radius times ``scale`` (the user's strictness):
+        None when the card does not blend."""
+        return (self.group_blend, self.group_blend_radius * scale, self.group_blend_rounds) if self.group_blend else None
 
     @property
     def turned_scale(self) -> float:
@@ -76,6 +79,7 @@ class ModelCard:
                 flip_average=bool(raw["embedding"].get("flip_average", False)),
                 group_blend=int(raw["embedding"].get("group_blend", 0)),
                 group_blend_rounds=int(raw["embedding"].get("group_blend_rounds", 1)),
+                group_blend_radius=float(raw["embedding"].get("group_blend_radius", raw["embedding"]["same_person_threshold"])),
                 turned_threshold=float(raw["embedding"].get("turned_threshold", raw["embedding"]["same_person_threshold"])),
                 turned_group_threshold=(float(raw["embedding"]["turned_group_threshold"])
                                         if "turned_group_threshold" in raw["embedding"] else None),

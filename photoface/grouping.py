@@ -32,17 +32,19 @@ class Thresholds:
 
     recognise: float  # naming: the card's name threshold x strictness
     group: float  # grouping unnamed faces x strictness
-    pair: float  # the pair threshold x strictness: the radius of blending before grouping
+    pair: float  # the pair threshold x strictness
     vote_radius: float | None = None  # recognise.recognise's voters: the card's own pair threshold
     turned_scale: float = 1.0  # a turned face's naming threshold, relative to ``recognise``
     blend: int = 0  # neighbours blended in before grouping (0: none)
     blend_rounds: int = 1  # blending rounds (the card's group_blend_rounds)
     turned_group: float | None = None  # a turned face joining a group (None: like any face)
+    blend_radius: float | None = None  # the card's blending radius x strictness (None: ``pair``)
 
     @property
     def blending(self) -> tuple[int, float, int] | None:
         """``cluster.group_faces``'s ``blend``: None when the card does not blend."""
-        return (self.blend, self.pair, self.blend_rounds) if self.blend else None
+        radius = self.pair if self.blend_radius is None else self.blend_radius
+        return (self.blend, radius, self.blend_rounds) if self.blend else None
 
 
 @dataclass

@@ -267,6 +267,43 @@ def test_the_cards_neighbour_blending_keeps_a_varied_persons_photos_together(tmp
     assert counts[4] < counts[3] < counts[0]
 
 
+def test_blending_reaches_only_as_far_as_the_cards_radius(tmp_path):
+    """A stranger within the pair threshold of someone's photos, but beyond the card's blending
+    radius, is not blended towards them, so stays out of their group. Blending out to the pair
+    threshold (older cards) pulls them in: look-alike strangers merge."""
+    import dataclasses
+    import json
+
+    from photoface.embedder import ModelCard
+
+    e0, e1 = np.eye(128, dtype=np.float32)[:2]
+    embs = [at(e0, 0.02 * (i % 3), v) for i, v in enumerate(np.eye(128, dtype=np.float32)[2:8])]  # one person
+    grouped = {}
+    for name in ("card", "pair threshold"):
+        lib = Library.open(tmp_path / f"{name}.sqlite3")
+        card = lib.card
+        assert card.group_blend and card.group_blend_radius < card.threshold  # the bundled operating point
+        stranger = at(e0, (card.group_blend_radius + card.threshold) / 2, e1)
+        if name == "pair threshold":
+            lib.card = dataclasses.replace(card, group_blend_radius=card.threshold)
+        ids = add_faces(lib, embs + [stranger])
+        lib.refresh()
+        groups = [assignment(lib, f)["group_id"] for f in ids]
+        assert len(set(groups[:-1])) == 1  # the person's photos are one group either way
+        grouped[name] = groups[-1] == groups[0]
+        lib.close()
+    assert grouped == {"card": False, "pair threshold": True}
+
+    # A card from before the radius was chosen blends out to its pair threshold, as it did.
+    raw = {"model_file": "m.tflite", "sha256": "", "version": "v", "input": {"size": 96},
+           "embedding": {"size": 128, "distance": "squared_l2", "same_person_threshold": 0.9, "group_blend": 3}}
+    path = tmp_path / "old_card.json"
+    path.write_text(json.dumps(raw))
+    old = ModelCard.load(path)
+    assert old.group_blend_radius == 0.9 and old.blending() == (3, 0.9, 1)
+    assert old.blending(1.2) == (3, 0.9 * 1.2, 1)  # strictness scales the radius too
+
+
 def test_a_turned_face_is_named_only_when_closer_than_a_frontal_one_needs_to_be(lib):
     """A profile's embedding is less sure: naming holds it to the name threshold x the card's
     turned_threshold / same_person_threshold."""

@@ -48,21 +48,28 @@ def test_needs_both_kinds_of_pairs():
         threshold_at_far(x, [0] * len(x), 0.01)
 
 
-def test_grouping_runs_at_the_largest_threshold_that_keeps_album_precision():
+def test_grouping_runs_at_the_largest_threshold_that_keeps_album_precision(monkeypatch):
+    import training.operating_points as op
     from training.operating_points import album_bcubed, albums
 
+    monkeypatch.setattr(op, "BLEND_RADII", (1.0, 0.8))  # two radii are enough here (and quicker)
     x, ids = people(n_people=36, per=6, spread=1.5, seed=2)  # precise only below the pair threshold
     points = operating_points(x, ids, pair_threshold=1.0, name_draws=2)
     g, b = points["group_threshold"], points["group_blend"]
     rows = albums(ids)
     for radius, t, (p, r) in ((None, b["raw_threshold"], b["raw_precision_recall"]),
-                              (1.0, b["threshold"], b["blended_precision_recall"])):
+                              (b["radius"], b["threshold"], b["blended_precision_recall"])):
         # Of the faces in a face's group, 95% are its person; one step more and it is not so.
         assert (p, r) == album_bcubed(x, ids, rows, t, radius) and p >= 0.95
         assert album_bcubed(x, ids, rows, round(t + 0.01, 2), radius)[0] < 0.95
     # Blending is used when it groups more of each person's photos together at that precision.
     assert b["adopted"] == (b["blended_precision_recall"][1] > b["raw_precision_recall"][1])
     assert g["value"] == (b["threshold"] if b["adopted"] else b["raw_threshold"])
+
+
+def _per_threshold(fake):
+    """An ``album_scores`` stand-in from a function of one threshold (like ``album_bcubed``)."""
+    return lambda e, i, rows, thresholds, blend: [fake(e, i, rows, t, blend) for t in thresholds]
 
 
 def test_blending_is_adopted_with_the_largest_threshold_that_keeps_album_precision(monkeypatch):
@@ -74,6 +81,7 @@ def test_blending_is_adopted_with_the_largest_threshold_that_keeps_album_precisi
         # Blended: precision falls as the threshold grows; recall is better throughout.
         return (0.99 if threshold <= 0.5 + 1e-9 else 0.90), 0.85
 
+    monkeypatch.setattr(op, "album_scores", _per_threshold(fake))
     monkeypatch.setattr(op, "album_bcubed", fake)
     x, ids = people(n_people=36, per=6, seed=2)
     points = op.operating_points(x, ids, pair_threshold=1.0, name_draws=2)
@@ -84,7 +92,7 @@ def test_blending_is_adopted_with_the_largest_threshold_that_keeps_album_precisi
     assert points["group_blend_rounds"]["value"] == 2
 
     # Blending that loses recall at the same precision is not adopted: raw grouping's point is used.
-    monkeypatch.setattr(op, "album_bcubed", lambda e, i, r, t, blend: (0.96, 0.70 if blend is None else 0.60))
+    monkeypatch.setattr(op, "album_scores", _per_threshold(lambda e, i, r, t, blend: (0.96, 0.70 if blend is None else 0.60)))
     points = op.operating_points(x, ids, pair_threshold=1.0, name_draws=2)
     assert points["group_blend"]["value"] == 0 and points["group_threshold"]["value"] == 1.0
 
@@ -92,11 +100,43 @@ def test_blending_is_adopted_with_the_largest_threshold_that_keeps_album_precisi
 def test_grouping_keeps_the_false_accept_point_when_no_threshold_is_precise_enough(monkeypatch):
     import training.operating_points as op
 
+    monkeypatch.setattr(op, "album_scores", _per_threshold(lambda e, i, r, t, blend: (0.80, 0.90)))
     monkeypatch.setattr(op, "album_bcubed", lambda e, i, r, t, blend: (0.80, 0.90))
     x, ids = people(n_people=36, per=6, seed=2)
     points = op.operating_points(x, ids, pair_threshold=1.0, name_draws=2)
     assert points["group_blend"]["value"] == 0
     assert points["group_threshold"]["value"] == threshold_at_far(x, ids, 0.03)[0]
+
+
+def test_blending_reaches_no_farther_than_the_albums_need(monkeypatch):
+    import training.operating_points as op
+
+    # Album recall by blending radius: flat down to 0.8 x the pair threshold (0.004 under the
+    # best, within the slack), then falling; precision 0.96 up to threshold 0.4 for every radius.
+    recall = {1.0: 0.900, 0.95: 0.902, 0.9: 0.901, 0.85: 0.899, 0.8: 0.898, 0.75: 0.890, 0.7: 0.85, 0.65: 0.80}
+
+    def fake(embeddings, identities, rows, threshold, blend):
+        if blend is None:
+            return (0.96 if threshold <= 0.7 + 1e-9 else 0.90), 0.70
+        return (0.96 if threshold <= 0.4 + 1e-9 else 0.90), recall[round(blend / 0.9, 2)]
+
+    monkeypatch.setattr(op, "album_scores", _per_threshold(fake))
+    x, ids = people(n_people=36, per=6, seed=2)
+    points = op.operating_points(x, ids, pair_threshold=0.9, name_draws=2)
+    b = points["group_blend"]
+    assert b["adopted"] and b["radius"] == round(0.8 * 0.9, 4) and b["threshold"] == 0.4
+    assert b["blended_precision_recall"] == [0.96, 0.898]
+    assert points["group_blend_radius"]["value"] == round(0.8 * 0.9, 4)
+    assert [r["radius"] for r in b["radii_tried"]] == [round(0.9 * f, 4) for f in op.BLEND_RADII]
+
+
+def test_album_scores_are_album_bcubed_at_each_threshold():
+    from training.operating_points import album_bcubed, album_scores, albums
+
+    x, ids = people(n_people=36, per=6, spread=1.5, seed=2)
+    rows = albums(ids)[:3]
+    for blend in (None, 0.8):
+        assert album_scores(x, ids, rows, [0.3, 0.5], blend) == [album_bcubed(x, ids, rows, t, blend) for t in (0.3, 0.5)]
 
 
 def test_turned_faces_get_the_threshold_that_accepts_strangers_as_often_as_frontal_pairs():
