@@ -39,6 +39,9 @@ class TrainConfig:
     # embeddings sit in a narrow cone (mean norm 0.91; different people only 0.36 apart), so raw
     # targets leave the student no room for error; centred, different people are ~2 apart.
     teacher_target: str = "centered"
+    # Share of batches made of look-alike identities (nearest by the teacher's mean embedding;
+    # ``dataset.IdentitySampler``). 0: every batch draws its identities at random.
+    lookalike_batches: float = 0.0
     # Augmentation: "real" (photo-like degradations) or "basic" (flip, jitter, brightness)
     augment: str = "real"
     # Schedule

@@ -78,25 +78,65 @@ def augment_crop(img: np.ndarray, aug: Augment, rng: np.random.Generator) -> np.
 
 class IdentitySampler:
     """Batches of ``people`` identities x ``per_person`` images each (with replacement when an
-    identity has fewer images; augmentation makes the repeated views differ)."""
+    identity has fewer images; augmentation makes the repeated views differ).
 
-    def __init__(self, labels: np.ndarray, people: int, per_person: int, seed: int = 0):
+    With ``lookalikes`` (each identity's nearest identities, nearest first, as rows of identity
+    indices) a share ``lookalike_share`` of the batches is made of one random identity and
+    ``people - 1`` drawn from its ``2 x people`` nearest (doppelganger mining, Smirnov et al.
+    2017): random identities rarely put two similar-looking people in one batch, so the triplet
+    and pairwise terms seldom see the strangers a library confuses."""
+
+    def __init__(self, labels: np.ndarray, people: int, per_person: int, seed: int = 0,
+                 lookalikes: np.ndarray | None = None, lookalike_share: float = 0.0):
         self.people, self.per_person = people, per_person
         self.rng = np.random.default_rng(seed)
         order = np.argsort(labels, kind="stable")
         ids, starts = np.unique(labels[order], return_index=True)
         self.ids = ids
         self.members = np.split(order, starts[1:])
+        self.lookalikes, self.lookalike_share = lookalikes, float(lookalike_share)
         if len(self.ids) < people:
             raise ValueError(f"only {len(self.ids)} identities for batches of {people} people")
 
+    def _identities(self) -> np.ndarray:
+        if self.lookalikes is not None and self.rng.random() < self.lookalike_share:
+            seed = int(self.rng.integers(len(self.ids)))
+            pool = self.lookalikes[seed][self.lookalikes[seed] != seed][: 2 * self.people]
+            if len(pool) >= self.people - 1:
+                return np.r_[seed, self.rng.choice(pool, self.people - 1, replace=False)]
+        return self.rng.choice(len(self.ids), self.people, replace=False)
+
     def batch_indices(self) -> np.ndarray:
-        chosen = self.rng.choice(len(self.ids), self.people, replace=False)
+        chosen = self._identities()
         idx = []
         for c in chosen:
             m = self.members[c]
             idx.append(self.rng.choice(m, self.per_person, replace=len(m) < self.per_person))
         return np.concatenate(idx)
+
+
+def lookalike_identities(labels: np.ndarray, embeddings: np.ndarray, valid: np.ndarray, count: int) -> np.ndarray:
+    """Each identity's ``count`` nearest identities (itself first), by the cosine of their mean
+    embeddings (the teacher's, over the faces that have one; an identity without any gets random
+    neighbours). Rows follow ``np.unique(labels)``."""
+    ids, inverse = np.unique(labels, return_inverse=True)
+    n = len(ids)
+    sums = np.zeros((n, embeddings.shape[1]), np.float64)
+    np.add.at(sums, inverse[valid], embeddings[valid])
+    norms = np.linalg.norm(sums, axis=1, keepdims=True)
+    means = np.where(norms > 0, sums / np.maximum(norms, 1e-12), 0.0).astype(np.float32)
+    count = min(count, n)
+    out = np.empty((n, count), np.int64)
+    rng = np.random.default_rng(0)
+    for start in range(0, n, 1024):
+        sim = means[start : start + 1024] @ means.T
+        rows = np.arange(start, min(start + 1024, n))
+        sim[rows - start, rows] = np.inf  # itself first
+        missing = norms[rows, 0] == 0
+        sim[missing] = rng.random((int(missing.sum()), n))
+        sim[rows - start, rows] = np.inf
+        out[rows] = np.argsort(-sim, axis=1)[:, :count]
+    return out
 
 
 class OfflineTripletSampler:

@@ -28,7 +28,7 @@ from keras import ops  # noqa: E402
 
 from .config import PRESETS, TrainConfig  # noqa: E402
 from .data import default_data_root, list_source  # noqa: E402
-from .dataset import Augment, IdentitySampler, OfflineTripletSampler, augment_crop  # noqa: E402
+from .dataset import Augment, IdentitySampler, OfflineTripletSampler, augment_crop, lookalike_identities  # noqa: E402
 from .prepare import cache_paths, default_cache_dir  # noqa: E402
 
 
@@ -121,7 +121,10 @@ def make_batches(cfg: TrainConfig, data: TrainingSet):
                 triplets = cfg.batch_size // 3
                 self.sampler = OfflineTripletSampler(data.labels, cfg.num_same, cfg.num_diff, triplets, cfg.seed)
             elif cfg.miner == "semihard":
-                self.sampler = IdentitySampler(data.labels, cfg.people_per_batch, cfg.images_per_person, cfg.seed)
+                lookalikes = (lookalike_identities(data.labels, data.teacher, data.has_teacher, 2 * cfg.people_per_batch + 1)
+                              if cfg.lookalike_batches > 0 else None)
+                self.sampler = IdentitySampler(data.labels, cfg.people_per_batch, cfg.images_per_person, cfg.seed,
+                                               lookalikes, cfg.lookalike_batches)
             else:
                 raise ValueError(f"unknown miner {cfg.miner!r}")
 
@@ -313,6 +316,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int)
     ap.add_argument("--init-from", help="a finished run folder whose network starts this run")
     ap.add_argument("--precision", choices=["float32", "mixed_bfloat16"], help="compute precision while training")
+    ap.add_argument("--lookalike-batches", type=float, help="share of batches made of look-alike identities (0-1)")
     ap.add_argument("--resume", action="store_true")
     args = ap.parse_args(argv)
     cfg = TrainConfig.load(args.config) if args.config else PRESETS[args.preset]
@@ -321,7 +325,7 @@ def main(argv=None) -> int:
         {
             "out_dir": args.out, "epochs": args.epochs, "steps_per_epoch": args.steps,
             "exclude": args.exclude, "learning_rate": args.lr, "seed": args.seed,
-            "init_from": args.init_from, "precision": args.precision,
+            "init_from": args.init_from, "precision": args.precision, "lookalike_batches": args.lookalike_batches,
         }.items()
         if v is not None
     }

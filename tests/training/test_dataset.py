@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from training.dataset import Augment, IdentitySampler, OfflineTripletSampler, augment_crop
+from training.dataset import Augment, IdentitySampler, OfflineTripletSampler, augment_crop, lookalike_identities
 
 LABELS = np.repeat(np.arange(10), [1, 2, 3, 4, 5, 6, 2, 2, 2, 8])
 
@@ -35,3 +35,35 @@ def test_augmentation_keeps_shape_and_is_reproducible(astronaut):
     assert np.array_equal(augment_crop(crop, Augment.none(), np.random.default_rng(0)), crop)
     views = [augment_crop(crop, Augment(), np.random.default_rng(s)) for s in range(8)]
     assert len({v.tobytes() for v in views}) == 8  # every seed gives another view
+
+
+def _people_on_a_line(n_people=40, per=3, seed=0):
+    """Identities whose mean embeddings lie along a circle arc: identity i looks most like i +- 1."""
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(n_people) * 10, per)  # labels need not be 0..n-1
+    angle = np.repeat(np.linspace(0, np.pi / 2, n_people), per)
+    emb = np.stack([np.cos(angle), np.sin(angle)] + [np.zeros_like(angle)] * 6, 1)
+    emb += rng.normal(scale=1e-3, size=emb.shape)
+    return labels, emb.astype(np.float32)
+
+
+def test_lookalikes_are_the_identities_with_the_nearest_mean_embedding():
+    labels, emb = _people_on_a_line()
+    valid = np.ones(len(labels), bool)
+    valid[:3] = False  # identity 0 has no teacher embedding: random neighbours, itself first
+    near = lookalike_identities(labels, emb, valid, 5)
+    assert near.shape == (40, 5) and (near[:, 0] == np.arange(40)).all()
+    assert set(near[20, 1:3]) == {19, 21} and set(near[20, 3:5]) == {18, 22}
+    assert set(near[39, 1:]) == {38, 37, 36, 35}
+
+
+def test_lookalike_batches_gather_similar_people_and_the_rest_stay_random():
+    labels, emb = _people_on_a_line()
+    near = lookalike_identities(labels, emb, np.ones(len(labels), bool), 9)
+    sampler = IdentitySampler(labels, people=4, per_person=3, seed=1, lookalikes=near, lookalike_share=1.0)
+    for _ in range(20):
+        chosen = np.unique(labels[sampler.batch_indices()]) // 10
+        assert len(chosen) == 4 and chosen.max() - chosen.min() <= 16  # within the seed's 8 nearest
+    sampler.lookalike_share = 0.0
+    spans = [np.ptp(np.unique(labels[sampler.batch_indices()]) // 10) for _ in range(20)]
+    assert max(spans) > 16  # random identities spread over the whole set

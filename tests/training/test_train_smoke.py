@@ -81,7 +81,8 @@ def test_training_lowers_the_loss_and_exports(tmp_path, tiny_set):
 
 
 def test_resume_continues_where_it_stopped(tmp_path, tiny_set):
-    cfg = PRESETS["smoke"].replace(out_dir=str(tmp_path / "run"), epochs=2, distill_weight=1.0)
+    # With look-alike batches too (half the batches: people nearest in the teacher's space).
+    cfg = PRESETS["smoke"].replace(out_dir=str(tmp_path / "run"), epochs=2, distill_weight=1.0, lookalike_batches=0.5)
     train(cfg, data=tiny_set, verbose=0)
     longer = cfg.replace(epochs=3)
     out = train(longer, resume=True, data=tiny_set, verbose=0)
