@@ -25,8 +25,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path[:0] = [str(Path(__file__).resolve().parent.parent), str(Path(__file__).resolve().parent)]
 
+from album import with_embedder  # noqa: E402
 from photoface.library import Library  # noqa: E402
 from training.eval.clustering import bcubed_prf  # noqa: E402
 
@@ -101,7 +102,8 @@ def main(argv=None) -> int:
     if not photos:
         raise SystemExit(f"no photos under {args.data}/detection or {args.data}/album-mini")
     with tempfile.TemporaryDirectory(prefix="photoface-groups-") as tmp:
-        lib = Library.open(Path(tmp) / "lib.sqlite3", args.model)
+        model = with_embedder(args.model, Path(tmp) / "models") if args.model else None  # a candidate's export
+        lib = Library.open(Path(tmp) / "lib.sqlite3", model)
         summary = lib.scan(photos, workers=1)
         print(f"model {lib.card.version}; {len(photos)} photos, {summary.faces} faces")
         ids, truth, parts = truth_labels(lib, args.data)
