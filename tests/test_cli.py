@@ -71,3 +71,7 @@ def test_without_a_display_the_window_says_so_instead_of_crashing():
     out = subprocess.run([sys.executable, "-m", "photoface"], capture_output=True, text=True, env=env, timeout=60)
     assert out.returncode == 2
     assert "no display" in out.stderr and "Traceback" not in out.stderr
+    # `photoface --library F` alone also means the window (on that library), not the help text.
+    out = subprocess.run([sys.executable, "-m", "photoface", "--library", "lib.sqlite3"], capture_output=True,
+                         text=True, env=env, timeout=60)
+    assert out.returncode == 2 and "no display" in out.stderr
