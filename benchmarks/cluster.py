@@ -10,7 +10,7 @@ small size, the agreement with SciPy's exact average linkage (full distance matr
     .venv/bin/python benchmarks/cluster.py --as-app        # blended first, as the model card says
 
 ``--as-app`` times the app's grouping (``group_faces``): the card's blending (its neighbours and
-rounds, within the pair threshold), then clustering at the card's grouping threshold.
+rounds, within its blending radius), then clustering at the card's grouping threshold.
 """
 
 from __future__ import annotations

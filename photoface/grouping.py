@@ -35,16 +35,19 @@ class Thresholds:
     pair: float  # the pair threshold x strictness
     vote_radius: float | None = None  # recognise.recognise's voters: the card's own pair threshold
     turned_scale: float = 1.0  # a turned face's naming threshold, relative to ``recognise``
-    blend: int = 0  # neighbours blended in before grouping (0: none)
-    blend_rounds: int = 1  # blending rounds (the card's group_blend_rounds)
     turned_group: float | None = None  # a turned face joining a group (None: like any face)
-    blend_radius: float | None = None  # the card's blending radius x strictness (None: ``pair``)
+    # ``cluster.group_faces``'s ``blend``: (neighbours, radius x strictness, rounds), or None when
+    # the card does not blend (``ModelCard.blending``).
+    blending: tuple[int, float, int] | None = None
 
     @property
-    def blending(self) -> tuple[int, float, int] | None:
-        """``cluster.group_faces``'s ``blend``: None when the card does not blend."""
-        radius = self.pair if self.blend_radius is None else self.blend_radius
-        return (self.blend, radius, self.blend_rounds) if self.blend else None
+    def blend(self) -> int:
+        """Neighbours blended in before grouping (0: none)."""
+        return self.blending[0] if self.blending else 0
+
+    @property
+    def blend_rounds(self) -> int:
+        return self.blending[2] if self.blending else 1
 
 
 @dataclass
@@ -134,7 +137,7 @@ def write_suggestions(conn, matches: dict) -> None:
 def refresh(db: Database, model_version: str, t: Thresholds, progress=None) -> dict:
     """Re-suggest and re-group every face the user has not decided on. One transaction.
     Named faces are recognised at ``t.recognise``; the rest are grouped at ``t.group``, blended
-    first with ``t.blend`` neighbours within ``t.pair``, turned faces joining groups within
+    first as ``t.blending`` says, turned faces joining groups within
     ``t.turned_group`` (``cluster.group_faces``)."""
     from .cluster import group_faces
 

@@ -105,8 +105,8 @@ class Library:
         """Everything recognition and grouping need from the card, under the user's strictness."""
         return grouping.Thresholds(
             recognise=self.name_threshold, group=self.group_threshold, pair=self.threshold, vote_radius=self.card.threshold,
-            turned_scale=self.card.turned_scale, blend=self.card.group_blend, blend_rounds=self.card.group_blend_rounds,
-            turned_group=self.turned_group_threshold, blend_radius=self.card.group_blend_radius * self.strictness,
+            turned_scale=self.card.turned_scale, turned_group=self.turned_group_threshold,
+            blending=self.card.blending(self.strictness),
         )
 
     def detector_settings(self) -> DetectorSettings:

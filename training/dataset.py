@@ -131,10 +131,9 @@ def lookalike_identities(labels: np.ndarray, embeddings: np.ndarray, valid: np.n
     for start in range(0, n, 1024):
         sim = means[start : start + 1024] @ means.T
         rows = np.arange(start, min(start + 1024, n))
-        sim[rows - start, rows] = np.inf  # itself first
         missing = norms[rows, 0] == 0
         sim[missing] = rng.random((int(missing.sum()), n))
-        sim[rows - start, rows] = np.inf
+        sim[rows - start, rows] = np.inf  # itself first
         out[rows] = np.argsort(-sim, axis=1)[:, :count]
     return out
 
