@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,13 @@ import numpy as np
 
 from .errors import DecodeError
 
-SUPPORTED_FORMATS = {"JPEG", "PNG", "WEBP", "BMP", "TIFF", "MPO"}
+SUPPORTED_FORMATS = {"JPEG", "PNG", "WEBP", "BMP", "TIFF", "MPO", "AVIF", "HEIF"}
+
+# HEIF photos whose pictures are HEVC (an iPhone's .heic) by their major "ftyp" brand. Pillow
+# reads AVIF itself; HEVC needs the optional pillow-heif package, which is neither a requirement
+# nor in the desktop bundle: its wheels carry the x265 encoder, which is GPL.
+_HEIC_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"})
+_heif_registered: bool | None = None  # None: not tried yet in this process
 
 # Refuse images above this many pixels before decoding them (a 40000x40000 PNG header would
 # otherwise ask for 4.8 GB). 200 MP admits every camera and most panoramas.
@@ -80,7 +87,7 @@ def read_header(data: bytes, path: str | os.PathLike = "<bytes>") -> ImageHeader
     return header
 
 
-def _open(data: bytes, path):
+def _open(data: bytes, path, heif_registered: bool = False):
     """Open ``data`` with Pillow (header only) -> (the open image, its :class:`ImageHeader`)."""
     from PIL import Image, UnidentifiedImageError
 
@@ -96,6 +103,12 @@ def _open(data: bytes, path):
             mode = im.mode
             orientation = _orientation(im)
     except UnidentifiedImageError:
+        if _is_heic(data):
+            if heif_registered:
+                raise DecodeError(path, "corrupt HEIC image data") from None
+            if _register_heif():
+                return _open(data, path, heif_registered=True)
+            raise DecodeError(path, _heic_unreadable_reason()) from None
         raise DecodeError(path, "not an image in a supported format") from None
     except Image.DecompressionBombError as exc:
         raise DecodeError(path, f"image is too large ({exc})") from None
@@ -111,7 +124,32 @@ def _open(data: bytes, path):
     return im, header
 
 
+def _is_heic(data: bytes) -> bool:
+    return data[4:8] == b"ftyp" and data[8:12] in _HEIC_BRANDS
+
+
+def _heic_unreadable_reason() -> str:
+    if getattr(sys, "frozen", False):  # the desktop bundle leaves pillow-heif out (GPL x265)
+        return "a HEIC photo: this build of PhotoFace cannot read HEIC; export the photo as JPEG to include it"
+    return "a HEIC photo: reading it needs the optional pillow-heif package (pip install pillow-heif)"
+
+
+def _register_heif() -> bool:
+    """Teach Pillow HEIF/HEIC once per process, if pillow-heif is installed."""
+    global _heif_registered
+    if _heif_registered is None:
+        try:
+            import pillow_heif
+
+            pillow_heif.register_heif_opener()
+            _heif_registered = True
+        except Exception:  # not installed, or a broken install: the photo is reported, not lost
+            _heif_registered = False
+    return _heif_registered
+
+
 def _orientation(im) -> int:
+
     try:
         value = int(im.getexif().get(_EXIF_ORIENTATION, 1))
     except Exception:  # a broken EXIF block must not lose the photo

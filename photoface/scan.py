@@ -32,7 +32,12 @@ from .errors import PhotoFaceError, UserError
 from .store import Database
 from .store.records import encode_array
 
-PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".bmp", ".tif", ".tiff"})
+PHOTO_SUFFIXES = frozenset({
+    ".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".bmp", ".tif", ".tiff", ".avif",
+    # Phones' HEIF photos: read when pillow-heif is installed, otherwise reported as not read.
+    ".heic", ".heif", ".hif",
+})
+
 MATCH_IOU = 0.5  # a re-analysed photo's face keeps its id (and name) when its box overlaps this much
 
 

@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SIZE_LIMIT_MB = 350
 START_LIMIT_S = 3.0  # frozen app start to shown window
 FORBIDDEN = ("tensorflow", "keras", "tf_keras", "mtcnn", "jax", "torch", "matplotlib", "dlib",
-             "training", "tests", "skimage", "IPython", "tkinter", "pytest", "benchmarks", "cv2")
+             "training", "tests", "skimage", "IPython", "tkinter", "pytest", "benchmarks", "cv2",
+             "pillow_heif")
 
 
 def _env(tmp: Path, **extra) -> dict:
@@ -97,6 +98,8 @@ def test_size_and_contents(bundle):
     assert not tops & set(FORBIDDEN), sorted(tops & set(FORBIDDEN))
     assert not [p.name for p in internal.iterdir() if p.name.split(".")[0].split("-")[0] in FORBIDDEN]
     assert not list(internal.rglob("libtensorflow*"))
+    assert not list(internal.rglob("libx265*"))  # GPL, through pillow-heif
+
 
     models = internal / "resources" / "models"
     for name in ("pnet.tflite", "rnet.tflite", "onet.tflite", "embedder.tflite", "model_card.json",

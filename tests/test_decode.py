@@ -220,3 +220,50 @@ def test_bad_inputs_do_not_crash_a_process(tmp_path, astronaut):
     # Half a JPEG may decode (grey bottom half) or be refused; either way it is reported once.
     assert "cut.jpg" in proc.stdout + proc.stderr
     assert "good.jpg (512x512): 1 face" in proc.stdout
+
+
+def _heic_bytes(rgb: np.ndarray, **save) -> bytes:
+    pillow_heif = pytest.importorskip("pillow_heif", reason="pillow-heif is not installed (pip install pillow-heif)")
+    buf = io.BytesIO()
+    pillow_heif.from_pillow(Image.fromarray(rgb)).save(buf, quality=90, **save)
+    return buf.getvalue()
+
+
+def test_avif_decodes(astronaut):
+    buf = io.BytesIO()
+    Image.fromarray(astronaut).save(buf, format="AVIF", quality=90)
+    img = decode_bytes(buf.getvalue(), path="phone.avif")
+    assert img.format == "AVIF" and img.pixels.shape == astronaut.shape
+    assert np.abs(img.pixels.astype(int) - astronaut).mean() < 6
+
+
+def test_heic_from_a_phone_decodes_upright(astronaut):
+    tall = np.ascontiguousarray(astronaut[:, :400])  # 512 x 400: a rotation shows in the shape
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored sideways, shown rotated 90 degrees clockwise
+    img = decode_bytes(_heic_bytes(tall, exif=exif.tobytes()), path="IMG_0001.HEIC")
+    assert img.format == "HEIF"
+    assert img.pixels.shape == (400, 512, 3) and img.original_size == (512, 400)
+    plain = decode_bytes(_heic_bytes(tall), path="IMG_0002.HEIC")
+    assert np.abs(plain.pixels.astype(int) - tall).mean() < 6
+
+
+def test_broken_heic_is_a_clear_error(astronaut):
+    data = _heic_bytes(astronaut)
+    with pytest.raises(DecodeError, match="HEIC|corrupt") as info:
+        decode_bytes(data[:400], path="cut.heic")
+    assert "pillow-heif" not in str(info.value)  # it is installed: the file is at fault
+
+
+def test_heic_without_pillow_heif_says_what_it_needs(astronaut, tmp_path):
+    """Without the optional package a HEIC photo is refused with a message that names it."""
+    path = tmp_path / "IMG_0003.HEIC"
+    path.write_bytes(_heic_bytes(astronaut))
+    code = (
+        "import sys; sys.modules['pillow_heif'] = None\n"  # as if it were not installed
+        "from photoface.decode import decode_file\n"
+        "from photoface.errors import DecodeError\n"
+        f"try:\n    decode_file({str(path)!r})\nexcept DecodeError as exc:\n    print(exc)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert f"{path}: a HEIC photo: reading it needs the optional pillow-heif package" in proc.stdout

@@ -54,7 +54,23 @@ def test_scan_finds_faces_in_every_format_and_reports_bad_files(lib, album):
     assert [p.faces for p in lib.list_people()] == [6]
 
 
+def test_photos_from_phones_are_scanned(lib, tmp_path, astronaut):
+    """AVIF always; HEIC (an iPhone's default, upper-case suffix too) with pillow-heif."""
+    pillow_heif = pytest.importorskip("pillow_heif", reason="pillow-heif is not installed (pip install pillow-heif)")
+    from PIL import Image
+
+    root = tmp_path / "phone"
+    root.mkdir()
+    Image.fromarray(astronaut).save(root / "a.avif", quality=90)
+    pillow_heif.from_pillow(Image.fromarray(astronaut)).save(root / "IMG_0001.HEIC", quality=90)
+    s = lib.scan([root], workers=1)
+    assert s.found == 2 and s.failed == []
+    assert lib.stats()["faces"] == 2
+    assert [p.faces for p in lib.list_people()] == [2]
+
+
 def test_rescan_skips_unchanged_files(lib, album):
+
     lib.scan([album], workers=1)
     s = lib.scan([album], workers=1)
     assert (s.new, s.changed, s.unchanged, s.faces) == (0, 0, 7, 0)
