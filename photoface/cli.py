@@ -164,7 +164,7 @@ def main(argv=None) -> int:
     if args.self_test is not None:
         from .selftest import run as self_test
 
-        return self_test(None if args.self_test is True else args.self_test)
+        return _guarded(lambda: self_test(None if args.self_test is True else args.self_test))
     if args.library_first and getattr(args, "library", None) is None:
         args.library = args.library_first
     if not getattr(args, "run", None):
@@ -172,8 +172,13 @@ def main(argv=None) -> int:
             return run_gui(argparse.Namespace(folder=None, library=args.library_first))
         parser.print_help()
         return 0
+    return _guarded(lambda: args.run(args))
+
+
+def _guarded(command) -> int:
+    """Run a command: its errors as one line, Ctrl-C as exit 130, a closed pipe as success."""
     try:
-        return args.run(args)
+        return command()
     except PhotoFaceError as exc:
         _error(str(exc))
         return 1

@@ -124,7 +124,19 @@ def _open(data: bytes, path, heif_registered: bool = False):
     return im, header
 
 
+def readable_formats() -> list[str]:
+    """The photo formats this installation reads (the self-test prints them)."""
+    from PIL import features
+
+    names = ["JPEG", "PNG", "BMP", "TIFF"]
+    names += [name for name, feature in (("WebP", "webp"), ("AVIF", "avif")) if features.check(feature)]
+    if _register_heif():
+        names.append("HEIC")
+    return names
+
+
 def _is_heic(data: bytes) -> bool:
+
     return data[4:8] == b"ftyp" and data[8:12] in _HEIC_BRANDS
 
 

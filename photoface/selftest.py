@@ -51,6 +51,10 @@ def _where(report: Report, model_dir: Path) -> None:
         f", {platform.system()} {platform.machine()})"
     )
     report.line(f"models: {model_dir}")
+    from .decode import readable_formats
+
+    report.line(f"photo formats: {', '.join(readable_formats())}")
+
 
 
 def check_models(report: Report, model_dir: Path | None = None, seed: int = 0) -> None:

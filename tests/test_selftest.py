@@ -7,6 +7,8 @@ import io
 import json
 import re
 import shutil
+import subprocess
+import sys
 
 import cv2
 import numpy as np
@@ -44,6 +46,15 @@ def test_passes_on_the_shipped_models():
                  "ok   learn a metric: (8, 8)"):
         assert line in text, text
     assert text.rstrip().splitlines()[-1].startswith("self-test passed in")
+    formats = re.search(r"^photo formats: (.+)$", text, re.M).group(1).split(", ")
+    assert {"JPEG", "PNG", "WebP", "BMP", "TIFF"} <= set(formats)
+    try:
+        import pillow_heif  # noqa: F401
+    except ImportError:
+        assert "HEIC" not in formats
+    else:
+        assert "HEIC" in formats
+
 
 
 def test_image_prints_faces_with_timings(tmp_path, astronaut):
@@ -101,3 +112,11 @@ def test_noise_photo_has_no_faces(tmp_path):
     rc, text = run(image=photo)
     assert rc == 0, text
     assert "300x200, 0 face(s)" in text
+
+
+def test_output_cut_short_by_a_pipe_is_not_an_error():
+    # `photoface --self-test | head -n 1`: the reader leaves while the checks still print.
+    proc = subprocess.run(f'"{sys.executable}" -m photoface --self-test | head -n 1', shell=True,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.stdout.startswith("photoface ")
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
