@@ -131,6 +131,8 @@ def test_self_test(bundle):
     for check in ("load pnet/rnet/onet", "embedding norms", "learn a metric: (8, 8)"):
         assert f"ok   {check}" in proc.stdout
     assert "self-test passed" in proc.stdout
+    formats = re.search(r"^photo formats: (.+)$", proc.stdout, re.M).group(1).split(", ")
+    assert "JPEG" in formats and "HEIC" not in formats  # pillow-heif is left out (GPL x265)
 
 
 @pytest.fixture(scope="module")
@@ -187,7 +189,22 @@ def test_scan_a_folder_and_list_people(bundle, photos):
     assert [p["name"] for p in json.loads(proc.stdout)] == ["Eileen"]
 
 
+def test_a_heic_photo_is_reported_with_what_to_do(bundle, astronaut):
+    pillow_heif = pytest.importorskip("pillow_heif", reason="pillow-heif is not installed (pip install pillow-heif)")
+    from PIL import Image
+
+    folder = bundle["tmp"] / "phone"
+    folder.mkdir()
+    pillow_heif.from_pillow(Image.fromarray(astronaut)).save(folder / "IMG_0001.HEIC", quality=90)
+    lib = bundle["tmp"] / "phone.sqlite3"
+    proc = frozen(bundle, "scan", str(folder), "--library", str(lib), "--workers", "1", "--quiet")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = frozen(bundle, "errors", "--library", str(lib))
+    assert "IMG_0001.HEIC" in proc.stdout and "export the photo as JPEG" in proc.stdout, proc.stdout
+
+
 def test_window_shows_within_target(bundle):
+
     times = []
     for _ in range(3):
         t = time.perf_counter()
