@@ -15,7 +15,6 @@ $(VENV)/bin/python:
 # The app alone (no TensorFlow), with HEIC support for photos from phones.
 $(RUN_STAMP): $(VENV)/bin/python setup.cfg pyproject.toml
 	$(PY) -m pip install -q -e '.[heif]'
-
 	touch $(RUN_STAMP)
 
 # The app plus the training and test extras (TensorFlow CPU, mtcnn, dlib).

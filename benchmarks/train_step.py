@@ -65,7 +65,6 @@ def main(argv=None) -> int:
                               "--precision", precision], capture_output=True, text=True, check=True)
         times[precision] = float(out.stdout.strip().splitlines()[-1])
         print(f"{name} {precision}: {times[precision]:.3f} s per step", flush=True)
-
     print(f"mixed_bfloat16 / float32: {times['mixed_bfloat16'] / times['float32']:.2f}")
     return 0
 

@@ -136,7 +136,6 @@ def readable_formats() -> list[str]:
 
 
 def _is_heic(data: bytes) -> bool:
-
     return data[4:8] == b"ftyp" and data[8:12] in _HEIC_BRANDS
 
 
@@ -161,7 +160,6 @@ def _register_heif() -> bool:
 
 
 def _orientation(im) -> int:
-
     try:
         value = int(im.getexif().get(_EXIF_ORIENTATION, 1))
     except Exception:  # a broken EXIF block must not lose the photo

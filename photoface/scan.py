@@ -37,7 +37,6 @@ PHOTO_SUFFIXES = frozenset({
     # Phones' HEIF photos: read when pillow-heif is installed, otherwise reported as not read.
     ".heic", ".heif", ".hif",
 })
-
 MATCH_IOU = 0.5  # a re-analysed photo's face keeps its id (and name) when its box overlaps this much
 
 

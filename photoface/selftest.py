@@ -56,7 +56,6 @@ def _where(report: Report, model_dir: Path) -> None:
     report.line(f"photo formats: {', '.join(readable_formats())}")
 
 
-
 def check_models(report: Report, model_dir: Path | None = None, seed: int = 0) -> None:
     """Load every model and run it on synthetic input; record what fails in ``report``."""
     from .detection import FaceDetector

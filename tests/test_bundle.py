@@ -100,7 +100,6 @@ def test_size_and_contents(bundle):
     assert not list(internal.rglob("libtensorflow*"))
     assert not list(internal.rglob("libx265*"))  # GPL, through pillow-heif
 
-
     models = internal / "resources" / "models"
     for name in ("pnet.tflite", "rnet.tflite", "onet.tflite", "embedder.tflite", "model_card.json",
                  "detector.json", "NOTICE.mtcnn"):
@@ -204,7 +203,6 @@ def test_a_heic_photo_is_reported_with_what_to_do(bundle, astronaut):
 
 
 def test_window_shows_within_target(bundle):
-
     times = []
     for _ in range(3):
         t = time.perf_counter()
