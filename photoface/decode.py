@@ -87,12 +87,14 @@ def read_header(data: bytes, path: str | os.PathLike = "<bytes>") -> ImageHeader
     return header
 
 
-def _open(data: bytes, path, heif_registered: bool = False):
+def _open(data: bytes, path):
     """Open ``data`` with Pillow (header only) -> (the open image, its :class:`ImageHeader`)."""
     from PIL import Image, UnidentifiedImageError
 
     if not data:
         raise DecodeError(path, "the file is empty")
+    if _is_heic(data):
+        _register_heif()  # Pillow reads HEIC only with pillow-heif's opener
     try:
         with warnings.catch_warnings():
             # Our own pixel limit applies; Pillow's bomb warning would only repeat it.
@@ -104,11 +106,8 @@ def _open(data: bytes, path, heif_registered: bool = False):
             orientation = _orientation(im)
     except UnidentifiedImageError:
         if _is_heic(data):
-            if heif_registered:
-                raise DecodeError(path, "corrupt HEIC image data") from None
-            if _register_heif():
-                return _open(data, path, heif_registered=True)
-            raise DecodeError(path, _heic_unreadable_reason()) from None
+            reason = "corrupt HEIC image data" if _register_heif() else _heic_unreadable_reason()
+            raise DecodeError(path, reason) from None
         raise DecodeError(path, "not an image in a supported format") from None
     except Image.DecompressionBombError as exc:
         raise DecodeError(path, f"image is too large ({exc})") from None

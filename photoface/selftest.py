@@ -44,6 +44,7 @@ def _ms(seconds: float) -> str:
 
 def _where(report: Report, model_dir: Path) -> None:
     from . import __version__
+    from .decode import readable_formats
 
     frozen = getattr(sys, "frozen", False)
     report.line(
@@ -51,8 +52,6 @@ def _where(report: Report, model_dir: Path) -> None:
         f", {platform.system()} {platform.machine()})"
     )
     report.line(f"models: {model_dir}")
-    from .decode import readable_formats
-
     report.line(f"photo formats: {', '.join(readable_formats())}")
 
 
