@@ -151,7 +151,7 @@ def main(argv=None) -> int:
     from training.data import default_data_root, list_source
     from training.evaluate import embed_source, teacher_embeddings
     from training.prepare import default_cache_dir
-    from training.train import holdout_cfp_people
+    from training.splits import holdout_cfp_people
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="resources/models", help='a model folder, or "teacher"')

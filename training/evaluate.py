@@ -37,7 +37,7 @@ from .eval import metrics
 from .eval.lfw import read_people
 from .eval.report import evaluate_view1, evaluate_view2, knn_report, view1_pairs_right
 from .prepare import cache_paths, default_cache_dir
-from .train import holdout_cfp_people
+from .splits import holdout_cfp_people
 
 HOLDOUT_CFP = 50
 

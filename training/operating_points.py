@@ -302,7 +302,7 @@ def album_thresholds(embeddings, identities, far_threshold: float, pair_threshol
 def is_held_out(data_root: Path, pose: str | None = None):
     """A test of CFP images: a photo (of ``pose``, if given) of one of the 50 held-out people?"""
     from .evaluate import HOLDOUT_CFP
-    from .train import holdout_cfp_people
+    from .splits import holdout_cfp_people
 
     held = holdout_cfp_people(data_root, HOLDOUT_CFP)
     return lambda im: im.identity in held and (pose is None or im.pose == pose)

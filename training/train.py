@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import sys
 import time
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from .config import PRESETS, TrainConfig  # noqa: E402
 from .data import default_data_root, list_source  # noqa: E402
 from .dataset import Augment, IdentitySampler, OfflineTripletSampler, augment_crop, lookalike_identities  # noqa: E402
 from .prepare import cache_paths, default_cache_dir  # noqa: E402
+from .splits import excluded_people, holdout_cfp_people  # noqa: E402,F401 (re-exported)
 
 
 @dataclass
@@ -40,30 +40,6 @@ class TrainingSet:
     has_teacher: np.ndarray  # (n,) bool
     identities: list[str]
     paths: list[str]
-
-
-def excluded_people(cfg: TrainConfig, data_root: Path) -> set[str]:
-    """Source-prefixed identities that must not be trained on."""
-    from .eval.lfw import read_pairs, read_people, view2_fold_people
-
-    protocol = data_root / "lfw" / "protocol"
-    out: set[str] = set()
-    if cfg.exclude == "view1":
-        out |= {f"lfw:{n}" for n in read_people(protocol / "peopleDevTest.txt")}
-    elif cfg.exclude.startswith("view2-fold-"):
-        fold = int(cfg.exclude.rsplit("-", 1)[1])
-        out |= {f"lfw:{n}" for n in view2_fold_people(read_pairs(protocol / "pairs.txt"))[fold]}
-    elif cfg.exclude != "none":
-        raise ValueError(f"unknown exclude {cfg.exclude!r}")
-    return out | holdout_cfp_people(data_root, cfg.holdout_cfp_people)
-
-
-def holdout_cfp_people(data_root: Path, count: int) -> set[str]:
-    """The CFP people kept out of every training (issue #7's cross-domain check), fixed."""
-    if count <= 0:
-        return set()
-    people = sorted({im.identity for im in list_source("cfp", data_root)})
-    return set(random.Random(7).sample(people, min(count, len(people))))
 
 
 def load_training_set(cfg: TrainConfig) -> TrainingSet:
