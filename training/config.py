@@ -42,8 +42,17 @@ class TrainConfig:
     # Share of batches made of look-alike identities (nearest by the teacher's mean embedding;
     # ``dataset.IdentitySampler``). 0: every batch draws its identities at random.
     lookalike_batches: float = 0.0
-    # Augmentation: "real" (photo-like degradations) or "basic" (flip, jitter, brightness)
+    # Consistent teaching (``training/views.py``): this many cached degraded views per face, each
+    # with the teacher's embedding of that same view. A sample is one of them with probability
+    # ``view_share`` (then only mirrored and jittered on the fly). 0: every target is the
+    # teacher's embedding of the clean photo, whatever the augmentation did to the crop.
+    teacher_views: int = 0
+    view_share: float = 0.5
+    # Augmentation: "real" (photo-like degradations), "basic" (flip, jitter, brightness) or
+    # "clean" ("real" without blur, low resolution, JPEG and occlusion: with ``teacher_views``
+    # those come only from the views, whose targets match them)
     augment: str = "real"
+
     # Schedule
     epochs: int = 20
     steps_per_epoch: int = 200

@@ -34,7 +34,18 @@ class Augment:
         return cls(rotate=0.0, colour_cast=0.0, blur=0.0, low_res=0.0, jpeg=0.0, occlude=0.0)
 
     @classmethod
+    def clean(cls) -> "Augment":
+        """The real recipe without the degradations that change what the teacher sees."""
+        return cls(blur=0.0, low_res=0.0, jpeg=0.0, occlude=0.0)
+
+    @classmethod
+    def geometric(cls) -> "Augment":
+        """Mirroring and scale/shift/rotation jitter only (for views already degraded)."""
+        return cls(photometric=0.0, colour_cast=0.0, blur=0.0, low_res=0.0, jpeg=0.0, occlude=0.0)
+
+    @classmethod
     def none(cls) -> "Augment":
+
         return cls(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
 
@@ -58,16 +69,8 @@ def augment_crop(img: np.ndarray, aug: Augment, rng: np.random.Generator) -> np.
         small = int(s * rng.uniform(0.3, 0.6))
         out = cv2.resize(cv2.resize(out, (small, small), interpolation=cv2.INTER_AREA), (s, s))
     if rng.random() < aug.jpeg:
-        ok, enc = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(15, 60))])
-        if ok:
-            out = cv2.imdecode(enc, cv2.IMREAD_UNCHANGED)
-    x = out.astype(np.float32)
-    if rng.random() < aug.photometric:
-        contrast = rng.uniform(0.7, 1.3)
-        brightness = rng.uniform(-30, 30)
-        x = (x - x.mean()) * contrast + x.mean() + brightness
-    if rng.random() < aug.colour_cast:
-        x = x * rng.uniform(0.85, 1.15, 3)
+        out = jpeg_artefacts(out, rng)
+    x = tone(out.astype(np.float32), aug, rng)
     if rng.random() < aug.occlude:
         h = int(s * rng.uniform(0.15, 0.35))
         w = int(s * rng.uniform(0.2, 0.5))
@@ -76,7 +79,25 @@ def augment_crop(img: np.ndarray, aug: Augment, rng: np.random.Generator) -> np.
     return np.clip(x, 0, 255).astype(np.uint8)
 
 
+def jpeg_artefacts(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The image after a round trip through JPEG at a low quality (15-59)."""
+    ok, enc = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(15, 60))])
+    return cv2.imdecode(enc, cv2.IMREAD_UNCHANGED) if ok else img
+
+
+def tone(x: np.ndarray, aug: Augment, rng: np.random.Generator) -> np.ndarray:
+    """Brightness/contrast and a colour cast (float pixels; the same draws for a crop or a photo)."""
+    if rng.random() < aug.photometric:
+        contrast = rng.uniform(0.7, 1.3)
+        brightness = rng.uniform(-30, 30)
+        x = (x - x.mean()) * contrast + x.mean() + brightness
+    if rng.random() < aug.colour_cast:
+        x = x * rng.uniform(0.85, 1.15, 3)
+    return x
+
+
 class IdentitySampler:
+
     """Batches of ``people`` identities x ``per_person`` images each (with replacement when an
     identity has fewer images; augmentation makes the repeated views differ).
 

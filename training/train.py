@@ -30,6 +30,8 @@ from .data import default_data_root, list_source  # noqa: E402
 from .dataset import Augment, IdentitySampler, OfflineTripletSampler, augment_crop, lookalike_identities  # noqa: E402
 from .prepare import cache_paths, default_cache_dir  # noqa: E402
 from .splits import excluded_people, holdout_cfp_people  # noqa: E402,F401 (re-exported)
+from .views import load_views  # noqa: E402
+
 
 
 @dataclass
@@ -40,6 +42,10 @@ class TrainingSet:
     has_teacher: np.ndarray  # (n,) bool
     identities: list[str]
     paths: list[str]
+    # Consistent teaching (``cfg.teacher_views``): degraded crops and their own teacher targets.
+    views: np.ndarray | None = None  # (n, v, s, s, 3) uint8
+    view_teacher: np.ndarray | None = None  # (n, v, 128) float32, targets like ``teacher``
+    has_view: np.ndarray | None = None  # (n, v) bool
 
 
 def load_training_set(cfg: TrainConfig) -> TrainingSet:
@@ -47,6 +53,7 @@ def load_training_set(cfg: TrainConfig) -> TrainingSet:
     cache_dir = Path(cfg.cache_dir) if cfg.cache_dir else default_cache_dir()
     excluded = excluded_people(cfg, data_root)
     crops, teacher, identities, paths = [], [], [], []
+    views, view_teacher, has_view = [], [], []
     for source in cfg.sources:
         images = list_source(source, data_root)
         cp = cache_paths(cache_dir, source, cfg.input_size)
@@ -60,26 +67,45 @@ def load_training_set(cfg: TrainConfig) -> TrainingSet:
         keep = np.array([im.identity not in excluded for im in images])
         crops.append(np.asarray(c[keep]))
         teacher.append(t[keep])
+        if cfg.teacher_views:
+            v, vt, vh = load_views(cache_dir, source, cfg.input_size, cfg.teacher_views, len(images))
+            missing = int((~vh[keep]).sum())
+            if missing > 0.01 * vh[keep].size:
+                raise SystemExit(
+                    f"{missing} of {vh[keep].size} {source} views are not cached: run python -m "
+                    f"training.views --views {cfg.teacher_views} --size {cfg.input_size}"
+                )
+            views.append(v[keep])
+            view_teacher.append(vt[keep])
+            has_view.append(vh[keep])
         identities += [im.identity for im, k in zip(images, keep) if k]
         paths += [f"{source}/{im.path}" for im, k in zip(images, keep) if k]
     names, labels = np.unique(np.array(identities), return_inverse=True)
     teacher_all = np.concatenate(teacher).astype(np.float32)
     has_teacher = np.isfinite(teacher_all).all(axis=1)
     teacher_all[~has_teacher] = 0.0
-    teacher_all = teacher_targets(teacher_all, has_teacher, cfg.teacher_target)
-    return TrainingSet(
-        np.concatenate(crops), labels.astype(np.int32), teacher_all, has_teacher, list(names), paths
+    data = TrainingSet(
+        np.concatenate(crops), labels.astype(np.int32),
+        teacher_targets(teacher_all, has_teacher, cfg.teacher_target), has_teacher, list(names), paths,
     )
+    if cfg.teacher_views:
+        data.views, data.has_view = np.concatenate(views), np.concatenate(has_view)
+        flat = np.concatenate(view_teacher).reshape(-1, 128)
+        # Centred on the clean faces' mean, so a view's target sits where the clean one's does.
+        data.view_teacher = teacher_targets(
+            flat, data.has_view.reshape(-1), cfg.teacher_target, center=teacher_all[has_teacher].mean(axis=0)
+        ).reshape(data.has_view.shape + (128,))
+    return data
 
 
-def teacher_targets(teacher: np.ndarray, has_teacher: np.ndarray, mode: str) -> np.ndarray:
+def teacher_targets(teacher: np.ndarray, has_teacher: np.ndarray, mode: str, center: np.ndarray | None = None) -> np.ndarray:
     """The distillation targets: the teacher's embeddings as they are, or centred and
-    re-normalised (the mean over the training faces that have one)."""
+    re-normalised (on ``center``, by default the mean over the faces that have one)."""
     if mode == "raw" or not has_teacher.any():
         return teacher
     if mode != "centered":
         raise ValueError(f"unknown teacher_target {mode!r}")
-    out = teacher - teacher[has_teacher].mean(axis=0)
+    out = teacher - (teacher[has_teacher].mean(axis=0) if center is None else center)
     out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
     out[~has_teacher] = 0.0
     return out.astype(np.float32)
@@ -87,7 +113,9 @@ def teacher_targets(teacher: np.ndarray, has_teacher: np.ndarray, mode: str) -> 
 
 def make_batches(cfg: TrainConfig, data: TrainingSet):
     """A keras PyDataset of augmented batches; its RNG follows (seed, epoch, step)."""
-    augment = Augment() if cfg.augment == "real" else Augment.basic()
+    augment = {"real": Augment(), "basic": Augment.basic(), "clean": Augment.clean()}[cfg.augment]
+    geometric = Augment.geometric()
+    with_views = cfg.teacher_views > 0 and data.views is not None
 
     class Batches(keras.utils.PyDataset):
         def __init__(self):
@@ -111,12 +139,19 @@ def make_batches(cfg: TrainConfig, data: TrainingSet):
             rng = np.random.default_rng((cfg.seed, self.epoch, step))
             self.sampler.rng = rng
             idx = self.sampler.batch_indices()
-            x = np.stack([augment_crop(data.crops[i], augment, rng) for i in idx]).astype(np.float32)
-            y = {
-                "labels": data.labels[idx],
-                "teacher": data.teacher[idx],
-                "has_teacher": data.has_teacher[idx].astype(np.float32),
-            }
+            teacher, has_teacher = data.teacher[idx], data.has_teacher[idx]
+            if with_views:
+                view = rng.integers(0, data.views.shape[1], len(idx))
+                use = (rng.random(len(idx)) < cfg.view_share) & data.has_view[idx, view]
+                x = np.stack([
+                    augment_crop(data.views[i, v], geometric, rng) if u else augment_crop(data.crops[i], augment, rng)
+                    for i, v, u in zip(idx, view, use)
+                ]).astype(np.float32)
+                teacher = np.where(use[:, None], data.view_teacher[idx, view], teacher)
+                has_teacher = has_teacher | use
+            else:
+                x = np.stack([augment_crop(data.crops[i], augment, rng) for i in idx]).astype(np.float32)
+            y = {"labels": data.labels[idx], "teacher": teacher, "has_teacher": has_teacher.astype(np.float32)}
             return x, y
 
         def on_epoch_end(self):

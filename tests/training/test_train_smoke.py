@@ -155,3 +155,45 @@ def test_several_runs_export_as_one_model_averaging_their_networks(tmp_path, tin
     assert card["tflite_vs_keras_max_abs_difference"]["value"] < 1e-4
     emb = Embedder(tmp_path / "models").embed_crops(tiny_set.crops[:6])
     assert np.allclose(emb, lite, atol=1e-4)
+
+
+def with_views(data: TrainingSet) -> TrainingSet:
+    """``data`` with two 'views' per face: its negative, with targets of their own."""
+    from dataclasses import replace
+
+    n = len(data.labels)
+    targets = np.random.default_rng(5).normal(size=(n, 2, 128)).astype(np.float32)
+    targets /= np.linalg.norm(targets, axis=2, keepdims=True)
+    views = np.stack([255 - data.crops] * 2, axis=1)
+    return replace(data, views=views, view_teacher=targets, has_view=np.ones((n, 2), bool))
+
+
+def test_a_view_comes_with_the_teachers_embedding_of_that_view(tiny_set):
+    from training.train import make_batches
+
+    data = with_views(tiny_set)
+    cfg = PRESETS["smoke"].replace(teacher_views=2, view_share=1.0, distill_weight=1.0)
+    x, y = make_batches(cfg, data)[0]
+    rows = data.view_teacher.reshape(-1, 128)
+    match = np.abs(y["teacher"][:, None, :] - rows[None]).max(axis=2) < 1e-6
+    assert match.sum(axis=1).tolist() == [1] * len(x)  # every target is one view's own
+    face = match.argmax(axis=1) // 2
+    assert (data.labels[face] == y["labels"]).all() and (y["has_teacher"] == 1).all()
+    # ...and the crop is that view (the negative), mirrored or jittered at most.
+    assert np.abs(x.mean(axis=(1, 2, 3)) - data.views[face, 0].mean(axis=(1, 2, 3))).max() < 20
+    # Without views, the clean crops and the clean targets as before.
+    x0, y0 = make_batches(cfg.replace(view_share=0.0), data)[0]
+    match0 = np.abs(y0["teacher"][:, None, :] - tiny_set.teacher[None]).max(axis=2) < 1e-6
+    assert match0.any(axis=1).all()
+    shares = [np.mean([np.abs(t - rows).max(axis=1).min() < 1e-6 for t in make_batches(
+        cfg.replace(view_share=0.5), data)[s][1]["teacher"]]) for s in range(4)]
+    assert 0.3 < np.mean(shares) < 0.7
+
+
+def test_training_with_views_runs(tmp_path, tiny_set):
+    cfg = PRESETS["smoke"].replace(
+        out_dir=str(tmp_path / "run"), epochs=1, teacher_views=2, distill_weight=1.0, augment="clean"
+    )
+    out = train(cfg, data=with_views(tiny_set), verbose=0)
+    history = json.loads((out / "state.json").read_text())["history"]
+    assert np.isfinite(history[0]["loss"]) and history[0]["distill"] > 0
