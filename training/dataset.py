@@ -45,7 +45,6 @@ class Augment:
 
     @classmethod
     def none(cls) -> "Augment":
-
         return cls(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
 

@@ -125,15 +125,13 @@ def make_views(source, data_root, cache_dir, size, views, wanted, workers=2, see
         raise SystemExit(f"{cache_paths(cache_dir, source, size)['detections']} does not match the data")
     wanted = np.asarray(sorted(wanted), np.int64)
     views_dir(cache_dir, source, size).mkdir(parents=True, exist_ok=True)
-    done = made = 0
+    starts = range(0, len(wanted), SHARD)
+    todo = [(view, part, start) for view in range(1, views + 1) for part, start in enumerate(starts)
+            if not shard_path(cache_dir, source, size, view, part).exists()]
     t0 = time.time()
-    with ProcessPoolExecutor(workers, initializer=_init_worker) as pool:
-        for view in range(1, views + 1):
-            for part, start in enumerate(range(0, len(wanted), SHARD)):
-                path = shard_path(cache_dir, source, size, view, part)
-                if path.exists():
-                    done += 1
-                    continue
+    if todo:  # no worker pool (each worker loads dlib's models) when every shard is there
+        with ProcessPoolExecutor(workers, initializer=_init_worker) as pool:
+            for view, part, start in todo:
                 idx = wanted[start : start + SHARD]
                 t_shard = time.time()
                 jobs = [
@@ -146,12 +144,14 @@ def make_views(source, data_root, cache_dir, size, views, wanted, workers=2, see
                 # Batches of chips per worker: dlib runs one core each.
                 chunks = [chips[k : k + 64] for k in range(0, len(chips), 64)]
                 teacher = np.concatenate(list(pool.map(_embed_chips, chunks)))
+                path = shard_path(cache_dir, source, size, view, part)
                 tmp = path.with_suffix(".tmp.npz")
                 np.savez(tmp, index=idx, crops=np.stack([c for c, _ in pairs]), teacher=teacher.astype(np.float32))
                 tmp.replace(path)  # a shard exists only once complete
-                made += 1
                 rate = len(idx) / max(time.time() - t_shard, 1e-9)
                 print(f"  {source} view {view} part {part}: {len(idx)} faces ({rate:.1f}/s)", file=sys.stderr, flush=True)
+    made = len(todo)
+    done = views * len(starts) - made
     return {"source": source, "faces": len(wanted), "views": views, "shards_made": made,
             "shards_kept": done, "seconds": round(time.time() - t0, 1)}
 
@@ -191,11 +191,14 @@ def main(argv=None) -> int:
     ap.add_argument("--exclude", default="view1", help='people never trained on: "view1", "view2-fold-N", "none"')
     args = ap.parse_args(argv)
     excluded = excluded_people(TrainConfig(exclude=args.exclude), args.data)
-    for view_count in range(1, args.views + 1):  # view-major: view 1 everywhere before view 2
+    wanted = {
+        source: [i for i, im in enumerate(list_source(source, args.data)) if im.identity not in excluded]
+        for source in args.sources
+    }
+    # View-major: view 1 of every source before view 2, so a stopped run leaves whole views.
+    for view_count in range(1, args.views + 1):
         for source in args.sources:
-            images = list_source(source, args.data)
-            wanted = [i for i, im in enumerate(images) if im.identity not in excluded]
-            print(json.dumps(make_views(source, args.data, args.cache, args.size, view_count, wanted, args.workers)))
+            print(json.dumps(make_views(source, args.data, args.cache, args.size, view_count, wanted[source], args.workers)))
     return 0
 
 
