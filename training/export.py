@@ -30,6 +30,9 @@ import numpy as np  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "resources" / "models"
 MODEL_FILE = "embedder.tflite"
+TEACHER = ("dlib's face-recognition ResNet (dlib_face_recognition_resnet_model_v1 from the "
+           "face-recognition-models package; public domain; trained on 7,485 identities "
+           "chosen to avoid LFW's)")
 
 
 def to_tflite(model) -> bytes:
@@ -63,13 +66,46 @@ class Averaged:
         return total / ops.maximum(ops.sqrt(ops.sum(total * total, axis=-1, keepdims=True)), 1e-12)
 
 
+def recipe_of(run_dir: Path) -> dict:
+    """A run's config, with the recipe of the run it started from (``init_from``) nested in as
+    ``started_from``: a fine-tuned network's card then says how its starting point was trained."""
+    config = json.loads((Path(run_dir) / "config.json").read_text())
+    parent = Path(config.get("init_from") or "")
+    if config.get("init_from") and (parent / "config.json").exists():
+        config["started_from"] = recipe_of(parent)
+    return config
+
+
+def teacher_of(recipe: dict) -> str | None:
+    """Which teacher the recipe's networks learnt from, and on what (None: none did)."""
+    members = recipe.get("members", [recipe])
+    if not any(m.get("distill_weight", 0) for m in members):
+        return None
+    views = max(m.get("teacher_views", 0) for m in members)
+    return (TEACHER + ": its embedding of every training face, cached once"
+            + (f", and of {views} degraded views of each (training.views)" if views else ""))
+
+
+def data_of(recipe: dict) -> str:
+    members = recipe.get("members", [recipe])
+    sources = sorted({s for m in members for s in m.get("sources", [])})
+    never = []
+    if any(m.get("exclude") == "view1" for m in members):
+        never.append("LFW's 1,711 View 1 DevTest people")
+    held = max(m.get("holdout_cfp_people", 0) for m in members)
+    if held:
+        never.append(f"{held} CFP people held out for the cross-domain check")
+    return (f"{', '.join(sources)} (every photo through the app's detector and aligner)"
+            + (f"; never trained on: {' and '.join(never)}" if never else ""))
+
+
 def load_networks(run_dirs):
     """The network of one run, or the ``Averaged`` ensemble of several, and the recipe for the card."""
     import keras
 
     run_dirs = [Path(r) for r in ([run_dirs] if isinstance(run_dirs, (str, Path)) else run_dirs)]
     models = [keras.models.load_model(r / "model.keras", compile=False) for r in run_dirs]
-    configs = [json.loads((r / "config.json").read_text()) for r in run_dirs]
+    configs = [recipe_of(r) for r in run_dirs]
     if len(models) == 1:
         return models[0], configs[0]
     name = "-".join(dict.fromkeys(c.get("name", "model") for c in configs)) + f"-x{len(models)}"
@@ -105,11 +141,13 @@ def build_card(config: dict, sha256: str, size: int, embedding: int, report: dic
         },
         **({"operating_points": report["operating_points"]} if "operating_points" in report else {}),
         "figures": report.get("figures", {}),
-        "training": {
-            "recipe": config,
-            "data": report.get("training_data", "see recipe: sources and excluded identities"),
-        },
+        "training": training_section(config),
     }
+
+
+def training_section(recipe: dict) -> dict:
+    teacher = teacher_of(recipe)
+    return {"recipe": recipe, **({"teacher": teacher} if teacher else {}), "data": data_of(recipe)}
 
 
 def export(run_dir, out_dir: Path, report: dict | None = None, samples: np.ndarray | None = None,
@@ -157,7 +195,8 @@ def max_difference(model, tflite_path: Path, samples: np.ndarray) -> float:
 def update_card(model_dir: Path, report: dict | None = None, flip_average: bool | None = None) -> dict:
     """Change an exported model's card without converting the model again: switch mirror-image
     averaging (a new version, so that libraries re-embed their faces), or take the thresholds and
-    figures of an evaluation report (made with the card as it is now)."""
+    figures of an evaluation report (made with the card as it is now). The training section is
+    rebuilt from the runs when they are still here."""
     path = Path(model_dir) / "model_card.json"
     card = json.loads(path.read_text())
     emb = card["embedding"]
@@ -176,6 +215,14 @@ def update_card(model_dir: Path, report: dict | None = None, flip_average: bool 
         card["figures"] = fresh["figures"]
         if "operating_points" in fresh:
             card["operating_points"] = fresh["operating_points"]
+    # The recipe as the runs now tell it (a fine-tune's starting point, the teacher, the data),
+    # when the runs are still here.
+    recipe = card["training"]["recipe"]
+    members = recipe.get("members", [recipe])
+    if all(m.get("out_dir") and (Path(m["out_dir"]) / "config.json").exists() for m in members):
+        members = [recipe_of(Path(m["out_dir"])) for m in members]
+        recipe = {**recipe, "members": members} if "members" in recipe else members[0]
+    card["training"] = training_section(recipe)
     path.write_text(json.dumps(card, indent=2) + "\n")
     return card
 
@@ -187,7 +234,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--report", type=Path, help="evaluation report JSON")
     ap.add_argument("--update-card", type=Path, metavar="MODEL_DIR",
-                    help="only rewrite this exported model's card (with --report and/or --flip-average)")
+                    help="only rewrite this exported model's card: its training recipe as the runs now "
+                         "tell it, and --report's figures and thresholds, --flip-average's switch")
     ap.add_argument("--flip-average", choices=["on", "off"], help="embed faces and their mirror images (default on)")
     args = ap.parse_args(argv)
     report = json.loads(args.report.read_text()) if args.report else None
