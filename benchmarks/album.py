@@ -298,10 +298,14 @@ def main(argv=None) -> int:
 
         # -- scan (once) --------------------------------------------------------------------
         lib = Library.open(args.library, args.model)
-        if problem := unmeasurable(lib):
+
+        def refuse(problem: str) -> int:
             lib.close()
             print(f"{args.library}: {problem}", file=sys.stderr)
             return 2
+
+        if problem := unmeasurable(lib):
+            return refuse(problem)
         print(f"model {lib.card.version}, model card thresholds: pair (verify, find) "
               f"{lib.card.threshold:.4f}, naming {lib.card.name_threshold:.4f}, grouping {lib.card.group_threshold:.4f}")
         last = [0.0]
@@ -325,10 +329,8 @@ def main(argv=None) -> int:
                 f"{k} {1000 * st.get(k, 0.0) / done:.1f} ms" for k in STAGES))
         stale = lib.db.scalar("SELECT COUNT(*) FROM faces WHERE model_version IS NOT ?", (lib.card.version,))
         if stale:
-            lib.close()
-            print(f"{args.library}: {stale} faces still carry another model's embedding after the scan "
-                  "(see the scan's failures above); the measures would leave them out", file=sys.stderr)
-            return 2
+            return refuse(f"{stale} faces still carry another model's embedding after the scan "
+                          "(see the scan's failures above); the measures would leave them out")
         central, counts = central_faces(lib)
         print(f"faces: {counts['faces']} in {counts['photos']} photos; {counts['central']} central (labelled), "
               f"{counts['background']} background faces left out of the measures, "

@@ -70,15 +70,20 @@ def recipe_of(run_dir: Path) -> dict:
     """A run's config, with the recipe of the run it started from (``init_from``) nested in as
     ``started_from``: a fine-tuned network's card then says how its starting point was trained."""
     config = json.loads((Path(run_dir) / "config.json").read_text())
-    parent = Path(config.get("init_from") or "")
-    if config.get("init_from") and (parent / "config.json").exists():
-        config["started_from"] = recipe_of(parent)
+    parent = config.get("init_from")
+    if parent and (Path(parent) / "config.json").exists():
+        config["started_from"] = recipe_of(Path(parent))
     return config
+
+
+def members_of(recipe: dict) -> list[dict]:
+    """The recipes of an ensemble's networks, or the one recipe."""
+    return recipe.get("members", [recipe])
 
 
 def teacher_of(recipe: dict) -> str | None:
     """Which teacher the recipe's networks learnt from, and on what (None: none did)."""
-    members = recipe.get("members", [recipe])
+    members = members_of(recipe)
     if not any(m.get("distill_weight", 0) for m in members):
         return None
     views = max(m.get("teacher_views", 0) for m in members)
@@ -87,7 +92,7 @@ def teacher_of(recipe: dict) -> str | None:
 
 
 def data_of(recipe: dict) -> str:
-    members = recipe.get("members", [recipe])
+    members = members_of(recipe)
     sources = sorted({s for m in members for s in m.get("sources", [])})
     never = []
     if any(m.get("exclude") == "view1" for m in members):
@@ -218,7 +223,7 @@ def update_card(model_dir: Path, report: dict | None = None, flip_average: bool 
     # The recipe as the runs now tell it (a fine-tune's starting point, the teacher, the data),
     # when the runs are still here.
     recipe = card["training"]["recipe"]
-    members = recipe.get("members", [recipe])
+    members = members_of(recipe)
     if all(m.get("out_dir") and (Path(m["out_dir"]) / "config.json").exists() for m in members):
         members = [recipe_of(Path(m["out_dir"])) for m in members]
         recipe = {**recipe, "members": members} if "members" in recipe else members[0]
