@@ -182,10 +182,17 @@ class Scanner:
                 todo.append(path)
         missing = {p: row for p, row in known.items() if p not in files}
         todo = self._detect_moves(todo, known, missing, summary)
+        self._touched: list[str] = []
         try:
             pending = set(todo)
             stale = {p: rows for p, rows in self._stale_faces().items() if p not in pending}
             self._run(todo, stale, known, summary, t0)
+            # A photo with new times but the same content keeps its faces as they were, so any
+            # still embedded by another model are re-embedded now, not left for the next scan.
+            touched = set(self._touched)
+            stale = {p: rows for p, rows in self._stale_faces().items() if p in touched}
+            if stale and not self.cancel.is_set():
+                self._run([], stale, known, summary, t0)
         except KeyboardInterrupt:
             summary.interrupted = True
         if self.cancel.is_set():
@@ -350,6 +357,7 @@ class Scanner:
                 return
             if old is not None and old["hash"] == result.hash and old["status"] == "ok":
                 summary.unchanged += 1  # touched, not changed
+                self._touched.append(path)
                 c.execute(
                     "UPDATE photos SET size = ?, mtime_ns = ?, scanned_at = ? WHERE id = ?",
                     (result.size, result.mtime_ns, now, old["id"]),

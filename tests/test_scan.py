@@ -110,6 +110,22 @@ def test_a_new_model_re_embeds_known_faces_and_keeps_their_names(lib, album):
     assert [p.faces for p in lib.list_people() if p.name == "Eileen"] == [6]
 
 
+def test_a_new_model_re_embeds_photos_that_were_touched_but_not_changed(lib, album):
+    # Restored from a backup, or copied back: new times, same content. Their faces keep their ids
+    # and names, and must still get the new model's embedding in this scan, not the next one.
+    lib.scan([album], workers=1)
+    lib.people.name(lib.list_people()[0].ref, "Eileen")
+    _as_if_embedded_by_an_older_model(lib)
+    for path in album.rglob("*"):
+        if path.is_file():
+            os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    s = lib.scan([album], workers=1)
+    assert s.reembedded == 6 and s.new == 0 and s.changed == 0
+    assert lib.db.scalar("SELECT COUNT(*) FROM faces WHERE model_version IS NOT ? OR embedding IS NULL",
+                         (lib.card.version,)) == 0
+    assert [p.faces for p in lib.list_people() if p.name == "Eileen"] == [6]
+
+
 def test_a_photo_that_cannot_be_re_embedded_is_reported_and_loses_nothing(lib, album, monkeypatch):
     from photoface.analyse import Analyser
     from photoface.errors import PhotoFaceError
