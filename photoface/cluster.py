@@ -20,6 +20,12 @@ is <= ``threshold``; the result is the same as cutting the exact average-linkage
 
 The only approximation: two groups are compared only if a face of one is among the ``k`` nearest
 neighbours of a face of the other. With ``k >= n - 1`` the result is exact average linkage.
+
+**Faces of one photo are different people** (``apart``: each face's photo). Two groups holding
+faces of the same photo are never merged (a cannot-link constraint): strangers in the background
+of group photos are small, blurred faces whose embeddings lie close together, and without this
+they chained into one group across photos, several from each photo. Only faces whose photo has
+another face carry a constraint, so a library of portraits pays nothing for it.
 """
 
 from __future__ import annotations
@@ -36,11 +42,13 @@ _BLEND_CANDIDATES = 16  # a face's nearest before blending, among which later ro
 
 
 def cluster_faces(
-    embeddings: np.ndarray, threshold: float, *, k: int = 20, progress: Callable[[str], None] | None = None
+    embeddings: np.ndarray, threshold: float, *, k: int = 20, apart: np.ndarray | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> np.ndarray:
     """Average-linkage agglomerative clustering on squared L2 distance, stopping when the average
     distance between the two closest clusters exceeds ``threshold``. Returns int64 labels (n,),
-    0..m-1, clusters numbered by decreasing size (label 0 = biggest; equal sizes by first face)."""
+    0..m-1, clusters numbered by decreasing size (label 0 = biggest; equal sizes by first face).
+    Faces with the same ``apart`` value (their photo) never end up in one cluster."""
     x = np.ascontiguousarray(embeddings, dtype=np.float32)
     if x.ndim != 2:
         raise ValueError(f"embeddings must be (n, d), got shape {x.shape}")
@@ -51,13 +59,51 @@ def cluster_faces(
     say(f"finding the neighbours of {n} faces")
     u, v = _neighbour_graph(x, float(threshold), min(int(k), n - 1))
     say(f"merging {n} faces along {len(u)} links")
-    root = _merge(x, u, v, float(threshold))
+    root = _merge(x, u, v, float(threshold), _Apart.of(apart, n))
     return _by_size(root)
+
+
+class _Apart:
+    """Cannot-link bookkeeping: for each group, the photos of its faces that share a photo with
+    another face (most faces have their photo to themselves and are never checked)."""
+
+    def __init__(self, marks: list[set]):
+        self.marks = marks
+        self.has = np.array([bool(m) for m in marks])
+
+    @classmethod
+    def of(cls, apart, n: int) -> "_Apart | None":
+        if apart is None:
+            return None
+        apart = np.asarray(apart).ravel()
+        if len(apart) != n:
+            raise ValueError(f"apart must have one value per face ({n}), got {len(apart)}")
+        _, inverse, counts = np.unique(apart, return_inverse=True, return_counts=True)
+        shared = counts[inverse.ravel()] > 1
+        if not shared.any():
+            return None
+        return cls([{int(p)} if s else set() for p, s in zip(inverse.ravel().tolist(), shared.tolist())])
+
+    def clash(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Whether groups a[i] and b[i] hold faces of one photo."""
+        out = np.zeros(len(a), bool)
+        for i in np.flatnonzero(self.has[a] & self.has[b]).tolist():
+            out[i] = not self.marks[a[i]].isdisjoint(self.marks[b[i]])
+        return out
+
+    def join(self, a, b) -> None:
+        """Group(s) b merged into a."""
+        for i, j in zip(np.atleast_1d(a).tolist(), np.atleast_1d(b).tolist()):
+            if self.has[j]:
+                if len(self.marks[i]) < len(self.marks[j]):  # add the smaller set to the bigger
+                    self.marks[i], self.marks[j] = self.marks[j], self.marks[i]
+                self.marks[i] |= self.marks[j]
+                self.has[i] = True
 
 
 def group_faces(
     embeddings: np.ndarray, threshold: float, *, blend: tuple[int, float] | tuple[int, float, int] | None = None,
-    turned: np.ndarray | None = None, turned_threshold: float | None = None,
+    turned: np.ndarray | None = None, turned_threshold: float | None = None, apart: np.ndarray | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> np.ndarray:
     """The app's grouping of unnamed faces: int64 labels (n,), numbered by decreasing size.
@@ -69,32 +115,64 @@ def group_faces(
     among themselves at ``turned_threshold``. Profiles look more alike across people than frontal
     faces do, so clustered together with the frontal faces they chain people into one group: on
     20 albums of 30 held-out CFP people (frontal and profile photos) this raised BCubed precision
-    from 0.658 to 0.742 and recall from 0.654 to 0.680 (``benchmarks/album_cfp.py``)."""
+    from 0.658 to 0.742 and recall from 0.654 to 0.680 (``benchmarks/album_cfp.py``).
+
+    Faces with the same ``apart`` value (their photo) are never blended together nor grouped
+    together, turned faces included."""
     x = np.ascontiguousarray(embeddings, dtype=np.float32)
     if turned is None or turned_threshold is None:
         turned = np.zeros(len(x), bool)
     turned = np.asarray(turned, bool)
+    photo = None if apart is None else np.asarray(apart).ravel()
     frontal = x[~turned]
     if blend and len(frontal):
-        frontal = blend_neighbours(frontal, blend[1], blend[0], rounds=blend[2] if len(blend) > 2 else 1)
+        frontal = blend_neighbours(frontal, blend[1], blend[0], rounds=blend[2] if len(blend) > 2 else 1,
+                                   apart=None if photo is None else photo[~turned])
     labels = np.empty(len(x), np.int64)
-    labels[~turned] = cluster_faces(frontal, threshold, progress=progress)
+    labels[~turned] = cluster_faces(frontal, threshold, apart=None if photo is None else photo[~turned], progress=progress)
     if turned.any():
         groups = int(labels[~turned].max()) + 1 if (~turned).any() else 0
-        joined = _nearest_group(x[turned], x[~turned], labels[~turned], groups, float(turned_threshold))
+        joined, how_far = _nearest_group(x[turned], x[~turned], labels[~turned], groups, float(turned_threshold))
+        if photo is not None:
+            _keep_apart(joined, how_far, labels[~turned], photo[turned], photo[~turned])
         rest = joined < 0
         if rest.any():
-            joined[rest] = groups + cluster_faces(x[turned][rest], float(turned_threshold))
+            joined[rest] = groups + cluster_faces(x[turned][rest], float(turned_threshold),
+                                                  apart=None if photo is None else photo[turned][rest])
         labels[turned] = joined
     return _by_size(labels)
 
 
-def _nearest_group(q: np.ndarray, x: np.ndarray, labels: np.ndarray, groups: int, threshold: float) -> np.ndarray:
+def _keep_apart(joined: np.ndarray, how_far: np.ndarray, labels: np.ndarray, q_photo: np.ndarray,
+                x_photo: np.ndarray) -> None:
+    """Undo (in ``joined``) a turned face's joining of a group that holds a face of its photo, or
+    that a nearer turned face of its photo joined first; it is grouped with the other turned
+    faces instead."""
+    taken: dict = {}
+    for g, p in zip(labels.tolist(), x_photo.tolist()):
+        taken.setdefault(p, set()).add(g)
+    photos, counts = np.unique(np.concatenate([q_photo, x_photo]), return_counts=True)
+    shared = set(photos[counts > 1].tolist())
+    todo = [i for i in np.flatnonzero(joined >= 0).tolist() if q_photo[i] in shared]
+    # Nearer faces first: of two faces of one photo, the one that looks more like the group joins it.
+    todo.sort(key=lambda i: float(how_far[i]))
+    for i in todo:
+        groups = taken.setdefault(q_photo[i], set())
+        if joined[i] in groups:
+            joined[i] = -1
+        else:
+            groups.add(int(joined[i]))
+
+
+def _nearest_group(q: np.ndarray, x: np.ndarray, labels: np.ndarray, groups: int,
+                   threshold: float) -> tuple[np.ndarray, np.ndarray]:
     """For each row of ``q``: the group whose faces (rows of ``x``) are nearest on average (mean
-    squared L2 = |q|^2 + mean |x|^2 - 2 q.mean(x)), or -1 if none is within ``threshold``."""
+    squared L2 = |q|^2 + mean |x|^2 - 2 q.mean(x)), or -1 if none is within ``threshold``; and
+    that average distance."""
     out = np.full(len(q), -1, np.int64)
+    how_far = np.full(len(q), np.inf)
     if groups == 0:
-        return out
+        return out, how_far
     sums = np.zeros((groups, x.shape[1]), np.float64)
     np.add.at(sums, labels, x)
     sizes = np.bincount(labels, minlength=groups).astype(np.float64)
@@ -104,12 +182,15 @@ def _nearest_group(q: np.ndarray, x: np.ndarray, labels: np.ndarray, groups: int
         block = q[start : start + _TILE]
         d = (block * block).sum(1)[:, None] + sq[None] - 2.0 * (block @ means.T)
         best = d.argmin(1)
-        ok = d[np.arange(len(block)), best] <= threshold
+        near = d[np.arange(len(block)), best]
+        ok = near <= threshold
         out[start : start + _TILE][ok] = best[ok]
-    return out
+        how_far[start : start + _TILE] = near
+    return out, how_far
 
 
-def blend_neighbours(embeddings: np.ndarray, radius: float, k: int = 3, power: float = 3.0, rounds: int = 1) -> np.ndarray:
+def blend_neighbours(embeddings: np.ndarray, radius: float, k: int = 3, power: float = 3.0, rounds: int = 1,
+                     apart: np.ndarray | None = None) -> np.ndarray:
     """Each face's embedding blended with its ``k`` nearest faces within ``radius`` (alpha query
     expansion, Radenovic et al. 2018), each weighted by its cosine similarity to the power
     ``power``, then re-normalised. Photos of one person pull together through the photos between
@@ -121,16 +202,22 @@ def blend_neighbours(embeddings: np.ndarray, radius: float, k: int = 3, power: f
     held-out CFP people, 4 neighbours blended twice grouped with recall 0.942 at BCubed precision
     >= 0.95 where 3 blended once reached 0.911. Later rounds look for a face's nearest among the
     ``_BLEND_CANDIDATES`` nearest it had before blending, not among all faces: one search over all
-    pairs instead of one per round (100k faces: 16 s a search on the project's machine)."""
+    pairs instead of one per round (100k faces: 16 s a search on the project's machine).
+
+    A face is never blended with a face of the same ``apart`` value (its photo): another person."""
     x = np.ascontiguousarray(embeddings, dtype=np.float32)
     n, rounds = len(x), max(int(rounds), 1)
     if n < 2 or k <= 0:
         return x.copy()
     k = min(int(k), n - 1)
-    cand_d, cand_j = _nearest(x, float(radius), k if rounds == 1 else min(max(k, _BLEND_CANDIDATES), n - 1))
+    wide = rounds > 1 or apart is not None  # candidates beyond k: later rounds, or some set aside
+    cand_d, cand_j = _nearest(x, float(radius), min(max(k, _BLEND_CANDIDATES), n - 1) if wide else k)
+    if apart is not None:
+        photo = np.asarray(apart).ravel()
+        cand_j = np.where((cand_j >= 0) & (photo[np.maximum(cand_j, 0)] == photo[:, None]), -1, cand_j)
     d, j = cand_d[:, :k], cand_j[:, :k]
     for r in range(rounds):
-        if r:
+        if r or apart is not None:
             d, j = _nearest_among(x, cand_j, float(radius), k)
         x = _blend_with(x, d, j, float(power))
     return x
@@ -240,9 +327,9 @@ def _update(best_d, best_j, src, dst, d) -> np.ndarray:
     return faces
 
 
-def _merge(x: np.ndarray, u: np.ndarray, v: np.ndarray, threshold: float) -> np.ndarray:
-    """Merge groups along the graph while the closest pair averages <= threshold; returns each
-    face's group root."""
+def _merge(x: np.ndarray, u: np.ndarray, v: np.ndarray, threshold: float, apart: _Apart | None = None) -> np.ndarray:
+    """Merge groups along the graph while the closest pair averages <= threshold, never two
+    groups that ``apart`` says hold faces of one photo; returns each face's group root."""
     n = len(x)
     sums = x.astype(np.float64)  # float64: sums of thousands of faces, compared near the threshold
     sq = np.einsum("ij,ij->i", sums, sums)
@@ -267,11 +354,19 @@ def _merge(x: np.ndarray, u: np.ndarray, v: np.ndarray, threshold: float) -> np.
         b = nearest[a]
         mutual = (nearest[b] == a) & (a < b)
         a, b = a[mutual], b[mutual]
+        if apart is not None:
+            clash = apart.clash(a, b)
+            if clash.any():  # such a pair stays apart for good: photos are only ever added to groups
+                gone = np.isin(u * n + v, a[clash] * n + b[clash])
+                u, v, dist = u[~gone], v[~gone], dist[~gone]
+                a, b = a[~clash], b[~clash]
         if len(a) * _SWITCH < len(u):
             # A big group can absorb only one face per round, and big groups now grow by
             # absorbing faces one at a time: go on one merge at a time instead.
-            _chain(sums, sq, size, parent, u, v, dist, threshold)
+            _chain(sums, sq, size, parent, u, v, dist, threshold, apart)
             break
+        if apart is not None:
+            apart.join(a, b)
         sums[a] += sums[b]
         sq[a] += sq[b]
         size[a] += size[b]
@@ -299,7 +394,7 @@ def _merge(x: np.ndarray, u: np.ndarray, v: np.ndarray, threshold: float) -> np.
         parent = up
 
 
-def _chain(sums, sq, size, parent, u, v, dist, threshold) -> None:
+def _chain(sums, sq, size, parent, u, v, dist, threshold, apart: _Apart | None = None) -> None:
     """Nearest-neighbour chain (Murtagh 1983): follow nearest neighbours until two groups are each
     other's nearest, merge them, go on from the chain's rest. Exact for average linkage.
 
@@ -341,6 +436,11 @@ def _chain(sums, sq, size, parent, u, v, dist, threshold) -> None:
             ids, inverse = np.unique(roots, return_inverse=True)
             t, p = np.bincount(inverse, t, len(ids)), np.full(len(ids), -1.0)
             lists[c] = (ids, t, p)
+        if apart is not None and apart.has[c] and len(ids):
+            clash = apart.clash(np.full(len(ids), c), ids)
+            if clash.any():  # for good: a group's photos only grow
+                ids, t, p = ids[~clash], t[~clash], p[~clash]
+                lists[c] = (ids, t, p)
         if not len(ids):
             return -1, np.inf
         pairs = size[c] * size[ids]
@@ -367,6 +467,8 @@ def _chain(sums, sq, size, parent, u, v, dist, threshold) -> None:
         sq[a] += sq[b]
         size[a] += size[b]
         parent[b] = a
+        if apart is not None:
+            apart.join(a, b)
         (ia, ta, _), (ib, tb, _) = lists.pop(a), lists.pop(b)
         ids, t = find(np.concatenate([ia, ib])), np.concatenate([ta, tb])
         keep = ids != a

@@ -55,11 +55,12 @@ class FaceSet:
     ids: np.ndarray  # (n,) face ids
     embeddings: np.ndarray  # (n, d)
     frontality: list = field(default_factory=list)  # (n,) 0..1, None where never measured
+    photos: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))  # (n,) each face's photo id
 
 
 def load_embeddings(db: Database, model_version: str, where: str = "1", params=()) -> FaceSet:
     rows = db.query(
-        "SELECT f.id, f.embedding, f.frontal FROM faces f LEFT JOIN assignments a ON a.face_id = f.id "
+        "SELECT f.id, f.embedding, f.frontal, f.photo_id FROM faces f LEFT JOIN assignments a ON a.face_id = f.id "
         f"WHERE f.ignored = 0 AND f.model_version = ? AND f.embedding IS NOT NULL AND ({where}) "
         "ORDER BY f.id",
         (model_version, *params),
@@ -67,7 +68,8 @@ def load_embeddings(db: Database, model_version: str, where: str = "1", params=(
     if not rows:
         return FaceSet(np.empty(0, np.int64), np.empty((0, 0), np.float32))
     ids = np.array([r[0] for r in rows], np.int64)
-    return FaceSet(ids, np.stack([decode_array(r[1]) for r in rows]), [r[2] for r in rows])
+    return FaceSet(ids, np.stack([decode_array(r[1]) for r in rows]), [r[2] for r in rows],
+                   np.array([r[3] for r in rows], np.int64))
 
 
 def references(db: Database, model_version: str) -> tuple[FaceSet, np.ndarray]:
@@ -156,6 +158,7 @@ def refresh(db: Database, model_version: str, t: Thresholds, progress=None) -> d
         blend=t.blending,
         turned=turned_faces([f for f, r in zip(candidates.frontality, rest) if r]),
         turned_threshold=t.turned_group,
+        apart=candidates.photos[rest],  # faces of one photo are different people
     )
     old = {r[0]: r[1] for r in db.query("SELECT face_id, group_id FROM assignments WHERE group_id IS NOT NULL")}
     group_ids = _stable_group_ids(db, ids, labels, old)

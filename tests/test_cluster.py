@@ -157,3 +157,68 @@ def test_without_turned_faces_grouping_is_blend_then_cluster():
     assert np.array_equal(group_faces(x, 0.9, blend=(3, 1.0)), blended)
     assert np.array_equal(group_faces(x, 0.9, blend=(3, 1.0), turned=np.zeros(len(x), bool), turned_threshold=0.5), blended)
     assert len(group_faces(np.empty((0, 8), np.float32), 0.9)) == 0
+
+
+def group_photo_strangers(seed=0, dim=32):
+    """Four photos of 3 background strangers each: blurred faces that all look alike (0.3 apart
+    on average), while each stranger is someone else."""
+    rng = np.random.default_rng(seed)
+    blob = rng.normal(size=dim)
+    x = blob / np.linalg.norm(blob) + 0.3 * rng.normal(size=(12, dim)) / np.sqrt(dim)
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32), np.repeat(np.arange(4), 3)
+
+
+def test_faces_of_one_photo_are_never_grouped_together():
+    x, photo = group_photo_strangers()
+    assert len(set(cluster_faces(x, 0.5).tolist())) == 1  # without the photos: one group of 12 strangers
+    for k in (2, 20):  # the round-based merge and the nearest-neighbour chain
+        labels = cluster_faces(x, 0.5, k=k, apart=photo)
+        for g in set(labels.tolist()):
+            members = photo[labels == g]
+            assert len(members) == len(set(members.tolist())), (k, labels)
+        assert len(set(labels.tolist())) < 12  # still grouped, one face of a photo to a group
+    # Faces with a photo of their own change nothing.
+    y, _ = synthetic_faces(600, 80, seed=3)
+    assert np.array_equal(cluster_faces(y, THRESHOLD, apart=np.arange(len(y))), cluster_faces(y, THRESHOLD))
+    with pytest.raises(ValueError):
+        cluster_faces(x, 0.5, apart=photo[:5])
+
+
+def test_a_large_library_with_group_photos_keeps_each_photos_faces_apart():
+    # Big enough for the merge to switch from rounds to the nearest-neighbour chain.
+    x, truth = synthetic_faces(3000, 60, seed=2)
+    rng = np.random.default_rng(0)
+    photo = rng.integers(0, 1500, len(x))  # about two faces a photo, of anyone
+    labels = cluster_faces(x, THRESHOLD, apart=photo)
+    pairs = set(zip(labels.tolist(), photo.tolist()))
+    assert len(pairs) == len(x)  # no group holds two faces of one photo
+    p, r, _ = bcubed_prf(truth.tolist(), labels.tolist())
+    assert p > 0.99 and r > 0.5
+
+
+def test_a_face_is_not_blended_with_another_face_of_its_photo():
+    x, photo = group_photo_strangers()
+    alone = np.array([0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5])  # pairs of look-alikes in one photo
+    b = blend_neighbours(x[:2], 1.0, k=3, apart=alone[:2])
+    assert np.array_equal(b, x[:2])  # its only neighbour is in its photo: unchanged
+    assert not np.array_equal(blend_neighbours(x[:2], 1.0, k=3), x[:2])
+    # Otherwise it is blended as before with the rest, both rounds.
+    d = np.maximum(2 - 2 * x @ x.T, 0)
+    d[alone[:, None] == alone[None, :]] = np.inf
+    j = d[0].argmin()
+    expected = x[0] + (1 - d[0, j] / 2) ** 3 * x[j]
+    assert np.allclose(blend_neighbours(x, 1.0, k=1, apart=alone)[0], expected / np.linalg.norm(expected), atol=1e-6)
+    twice = blend_neighbours(x, 1.0, k=4, rounds=2, apart=alone)
+    assert np.allclose(twice, blend_neighbours(blend_neighbours(x, 1.0, k=4, apart=alone), 1.0, k=4, apart=alone), atol=1e-6)
+
+
+def test_a_profile_does_not_join_the_group_of_a_face_in_its_photo():
+    x, truth, turned = profile_album()
+    photo = np.arange(len(x))
+    photo[12] = 0  # person 0's first profile shares a photo with person 0's first frontal face
+    photo[13] = photo[14] = 100  # and two of its profiles share one photo
+    grouped = group_faces(x, 1.2, turned=turned, turned_threshold=1.2, apart=photo)
+    assert grouped[12] != grouped[0] and grouped[13] != grouped[14]
+    assert grouped[13] == grouped[1] or grouped[14] == grouped[1]  # the nearer one still joins
+    assert adjusted_rand(truth, group_faces(x, 1.2, turned=turned, turned_threshold=1.2,
+                                            apart=np.arange(len(x)))) == 1.0

@@ -8,7 +8,7 @@ import pytest
 from photoface.errors import UserError
 from photoface.library import Library
 
-from .library_fixtures import add_faces, assignment, identities
+from .library_fixtures import add_faces, assignment, identities, unit
 
 
 @pytest.fixture
@@ -405,3 +405,23 @@ def test_verify_is_stricter_when_either_face_is_turned(lib, monkeypatch):
     one = verify(profile)
     assert not one["same_person"] and one["turned"] and one["distance"] == pytest.approx(d, abs=1e-4)
     assert one["threshold"] == pytest.approx(card.turned_threshold, abs=1e-4)
+
+
+def test_two_people_photographed_together_are_never_one_group(lib):
+    # Siblings who look alike, in five photos together: without the photos, one group of ten.
+    rng = np.random.default_rng(4)
+    a, towards = unit(rng.normal(size=(2, 128)))
+    towards = unit(towards - (towards @ a) * a)
+    b = at(a, 0.3, towards)
+    faces = unit(np.stack([a, b] * 5) + 0.03 * rng.normal(size=(10, 128)))
+    ids = add_faces(lib, faces)
+    lib.refresh()
+    assert len({assignment(lib, f)["group_id"] for f in ids}) == 1
+    with lib.db.transaction() as c:  # the same faces, two to a photo: now five photos of both
+        for i in range(0, 10, 2):
+            c.execute("UPDATE faces SET photo_id = (SELECT photo_id FROM faces WHERE id = ?) WHERE id = ?",
+                      (ids[i], ids[i + 1]))
+    lib.refresh()
+    sibling = [assignment(lib, f)["group_id"] for f in ids]
+    assert len(set(sibling[0::2])) == len(set(sibling[1::2])) == 1  # each sibling one group
+    assert sibling[0] != sibling[1]
