@@ -30,7 +30,7 @@ from .analyse import Analyser, PhotoResult, file_hash
 from .detection import DetectorSettings
 from .errors import PhotoFaceError, UserError
 from .store import Database
-from .store.records import encode_array
+from .store.records import decode_array, encode_array
 
 PHOTO_SUFFIXES = frozenset({
     ".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".bmp", ".tif", ".tiff", ".avif",
@@ -38,6 +38,11 @@ PHOTO_SUFFIXES = frozenset({
     ".heic", ".heif", ".hif",
 })
 MATCH_IOU = 0.5  # a re-analysed photo's face keeps its id (and name) when its box overlaps this much
+# ... or, when its box moved (a crop, a mirror, a rotation), when its embedding is this close to
+# the old face's (squared L2, same model). Edits of one photo measured 0.01-0.05 (crop, resize,
+# brightness, grey, mirror, 8 degrees rotation of astronaut()); two people of one photo were never
+# closer than 0.33, and that only for faces 26-35 px wide (benchmarks/group_photos.py's photos).
+MATCH_DISTANCE = 0.15
 
 
 @dataclass
@@ -379,16 +384,21 @@ class Scanner:
                     "status = 'ok', error = NULL, scanned_at = ? WHERE id = ?",
                     (result.size, result.mtime_ns, result.hash, result.width, result.height, now, photo_id),
                 )
-                old_faces = c.execute("SELECT id, x, y, w, h FROM faces WHERE photo_id = ?", (photo_id,)).fetchall()
+                old_faces = c.execute("SELECT id, x, y, w, h, embedding, model_version FROM faces WHERE photo_id = ?",
+                                      (photo_id,)).fetchall()
             summary.faces += len(result.faces)
-            kept = set()
+            kept: set[int] = set()
+            matches = []
             for face in result.faces:
+                matches.append(_best_overlap(face.box, old_faces, kept))
+                kept.add(matches[-1])
+            _match_by_embedding(result.faces, matches, old_faces, self.model_version)
+            kept = {m for m in matches if m is not None}
+            for face, match in zip(result.faces, matches):
                 values = (*face.box, encode_array(face.landmarks), face.score, encode_array(face.embedding),
                           self.model_version, frontality(face.landmarks))
-                match = _best_overlap(face.box, old_faces, kept)
                 if match is not None:
                     # An edited photo: the face keeps its id, so its name and decisions stay.
-                    kept.add(match)
                     c.execute(
                         "UPDATE faces SET x = ?, y = ?, w = ?, h = ?, landmarks = ?, score = ?, "
                         "embedding = ?, model_version = ?, frontal = ? WHERE id = ?",
@@ -430,6 +440,26 @@ def _init_local(settings, model_dir) -> None:
     global _analyser
     if _analyser is None or _analyser.settings != settings:
         _analyser = Analyser(settings, model_dir)
+
+
+def _match_by_embedding(faces, matches: list, old_faces, model_version: str) -> None:
+    """Fill in ``matches`` (new face -> old face id) for faces whose box matched none: the old
+    face of the same model nearest in embedding, within ``MATCH_DISTANCE``, closest pairs first."""
+    taken = {m for m in matches if m is not None}
+    old = [r for r in old_faces if r["id"] not in taken and r["model_version"] == model_version and r["embedding"]]
+    new = [i for i, m in enumerate(matches) if m is None]
+    if not old or not new:
+        return
+    a = np.stack([faces[i].embedding for i in new]).astype(np.float32)
+    b = np.stack([decode_array(r["embedding"]) for r in old]).astype(np.float32)
+    d = ((a[:, None, :] - b[None, :, :]) ** 2).sum(-1)
+    for flat in np.argsort(d, axis=None):
+        i, j = divmod(int(flat), len(old))
+        if d[i, j] > MATCH_DISTANCE:
+            break
+        if matches[new[i]] is None and old[j]["id"] not in taken:
+            matches[new[i]] = old[j]["id"]
+            taken.add(old[j]["id"])
 
 
 def _best_overlap(box, old_faces, taken) -> int | None:

@@ -175,6 +175,23 @@ def test_an_edited_photo_keeps_its_face_and_name(lib, album, astronaut):
     assert after["id"] == before["id"] and after["person"] == "Eileen"
 
 
+@pytest.mark.parametrize("edit", ["crop", "mirror"])
+def test_a_cropped_or_mirrored_photo_keeps_its_face_and_name(lib, album, astronaut, edit):
+    # The face's box moves, so it no longer overlaps its old box: it is the same face by its
+    # embedding, and keeps its id and the user's confirmed name instead of becoming a new face.
+    lib.scan([album], workers=1)
+    lib.people.name(lib.list_people()[0].ref, "Eileen")
+    target = album / "astro0.jpg"
+    before = [f for f in lib.list_faces() if f["path"] == str(target)][0]
+    write_photo(target, astronaut[40:400, 120:480] if edit == "crop" else astronaut[:, ::-1])
+    s = lib.scan([album], workers=1)
+    assert s.changed == 1
+    [after] = [f for f in lib.list_faces() if f["path"] == str(target)]
+    assert after["id"] == before["id"] and after["person"] == "Eileen"
+    assert after["state"] == "confirmed"
+    assert after["box"][:2] != before["box"][:2]  # where the face now is
+
+
 def test_scanning_a_missing_folder_is_a_clear_error(lib, tmp_path):
     from photoface.errors import UserError
 
@@ -280,3 +297,26 @@ def test_ctrl_c_keeps_what_was_scanned(tmp_path, astronaut):
     assert kept >= 3
     s = lib.scan([root], workers=1)
     assert s.unchanged >= kept and lib.stats()["photos"] == 120
+
+
+def test_faces_of_an_edited_photo_are_matched_to_their_own_old_faces_by_embedding():
+    from types import SimpleNamespace
+
+    from photoface.scan import _match_by_embedding
+    from photoface.store.records import encode_array
+
+    rng = np.random.default_rng(0)
+    a, b, c = (v / np.linalg.norm(v) for v in rng.normal(size=(3, 128)).astype(np.float32))
+    near = lambda v: (v + 0.01 * rng.normal(size=128)).astype(np.float32) / np.linalg.norm(v)  # noqa: E731
+    old = [{"id": 1, "embedding": encode_array(a), "model_version": "m"},
+           {"id": 2, "embedding": encode_array(b), "model_version": "m"},
+           {"id": 3, "embedding": encode_array(c), "model_version": "an older model"}]
+    new = [SimpleNamespace(embedding=e) for e in (near(b), near(a), near(c), rng.normal(size=128).astype(np.float32))]
+    matches = [None, None, None, None]
+    _match_by_embedding(new, matches, old, "m")
+    # Each to its own; not to a face of another model (distances mean nothing across models),
+    # and a face that looks like none of them is new.
+    assert matches == [2, 1, None, None]
+    matches = [1, None, None, None]  # the box already matched face 1: it is not given out twice
+    _match_by_embedding(new, matches, old, "m")
+    assert matches == [1, None, None, None]
