@@ -26,6 +26,13 @@ faces of the same photo are never merged (a cannot-link constraint): strangers i
 of group photos are small, blurred faces whose embeddings lie close together, and without this
 they chained into one group across photos, several from each photo. Only faces whose photo has
 another face carry a constraint, so a library of portraits pays nothing for it.
+
+**The user's groups are kept** (``together``: a group id, or -1). Faces the user put in one group
+(a merge, or faces split off into a group of their own) end up in one cluster, and two such groups
+never in one, since the user has seen both. Each of their faces is a seed that other faces may
+gather around (no two seeds in one cluster), and each group's seeds with what gathered around
+them form its cluster. Starting from the whole group instead would ask a new face to be near the
+group's average: a merge of two looks of one person (with and without a beard) is near neither.
 """
 
 from __future__ import annotations
@@ -43,12 +50,15 @@ _BLEND_CANDIDATES = 16  # a face's nearest before blending, among which later ro
 
 def cluster_faces(
     embeddings: np.ndarray, threshold: float, *, k: int = 20, apart: np.ndarray | None = None,
-    progress: Callable[[str], None] | None = None,
+    together: np.ndarray | None = None, progress: Callable[[str], None] | None = None,
 ) -> np.ndarray:
     """Average-linkage agglomerative clustering on squared L2 distance, stopping when the average
     distance between the two closest clusters exceeds ``threshold``. Returns int64 labels (n,),
     0..m-1, clusters numbered by decreasing size (label 0 = biggest; equal sizes by first face).
-    Faces with the same ``apart`` value (their photo) never end up in one cluster."""
+    Faces with the same ``apart`` value (their photo) never end up in one cluster; faces with the
+    same ``together`` value (>= 0: a group the user made) always do, and two such groups never."""
+    if together is not None and np.size(together) != len(embeddings):
+        raise ValueError(f"together must have one value per face ({len(embeddings)}), got {np.size(together)}")
     x = np.ascontiguousarray(embeddings, dtype=np.float32)
     if x.ndim != 2:
         raise ValueError(f"embeddings must be (n, d), got shape {x.shape}")
@@ -59,8 +69,23 @@ def cluster_faces(
     say(f"finding the neighbours of {n} faces")
     u, v = _neighbour_graph(x, float(threshold), min(int(k), n - 1))
     say(f"merging {n} faces along {len(u)} links")
-    root = _merge(x, u, v, float(threshold), _Apart.of(apart, n))
-    return _by_size(root)
+    root = _merge(x, u, v, float(threshold), _Apart.of(apart, n, together))
+    return _by_size(_join_user_groups(root, together))
+
+
+def _join_user_groups(root: np.ndarray, together) -> np.ndarray:
+    """Each face's cluster, the clusters holding faces of one user's group (``together`` >= 0)
+    joined into one."""
+    if together is None:
+        return root
+    together = np.asarray(together).ravel()
+    first: dict[int, int] = {}
+    relabel = {}
+    for face in np.flatnonzero(together >= 0).tolist():
+        relabel[int(root[face])] = first.setdefault(int(together[face]), int(root[face]))
+    if not relabel:
+        return root
+    return np.array([relabel.get(r, r) for r in root.tolist()], root.dtype)
 
 
 class _Apart:
@@ -72,17 +97,23 @@ class _Apart:
         self.has = np.array([bool(m) for m in marks])
 
     @classmethod
-    def of(cls, apart, n: int) -> "_Apart | None":
-        if apart is None:
+    def of(cls, apart, n: int, together=None) -> "_Apart | None":
+        """Marks from each face's photo (``apart``) and, for faces in a group the user made
+        (``together`` >= 0), one mark they all share: no two of them in one cluster."""
+        if apart is None and together is None:
             return None
-        apart = np.asarray(apart).ravel()
-        if len(apart) != n:
-            raise ValueError(f"apart must have one value per face ({n}), got {len(apart)}")
-        _, inverse, counts = np.unique(apart, return_inverse=True, return_counts=True)
-        shared = counts[inverse.ravel()] > 1
-        if not shared.any():
-            return None
-        return cls([{int(p)} if s else set() for p, s in zip(inverse.ravel().tolist(), shared.tolist())])
+        marks: list[set] = [set() for _ in range(n)]
+        if apart is not None:
+            apart = np.asarray(apart).ravel()
+            if len(apart) != n:
+                raise ValueError(f"apart must have one value per face ({n}), got {len(apart)}")
+            _, inverse, counts = np.unique(apart, return_inverse=True, return_counts=True)
+            for i in np.flatnonzero(counts[inverse.ravel()] > 1).tolist():
+                marks[i].add(int(inverse.ravel()[i]))
+        if together is not None:
+            for i in np.flatnonzero(np.asarray(together).ravel() >= 0).tolist():
+                marks[i].add(-1)  # photo marks are >= 0
+        return cls(marks) if any(marks) else None
 
     def clash(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Whether groups a[i] and b[i] hold faces of one photo."""
@@ -104,7 +135,7 @@ class _Apart:
 def group_faces(
     embeddings: np.ndarray, threshold: float, *, blend: tuple[int, float] | tuple[int, float, int] | None = None,
     turned: np.ndarray | None = None, turned_threshold: float | None = None, apart: np.ndarray | None = None,
-    progress: Callable[[str], None] | None = None,
+    together: np.ndarray | None = None, progress: Callable[[str], None] | None = None,
 ) -> np.ndarray:
     """The app's grouping of unnamed faces: int64 labels (n,), numbered by decreasing size.
 
@@ -118,18 +149,23 @@ def group_faces(
     from 0.658 to 0.742 and recall from 0.654 to 0.680 (``benchmarks/album_cfp.py``).
 
     Faces with the same ``apart`` value (their photo) are never blended together nor grouped
-    together, turned faces included."""
+    together, turned faces included. Faces with the same ``together`` value (>= 0) are a group
+    the user made: kept whole, turned or not, and never merged with another such group."""
     x = np.ascontiguousarray(embeddings, dtype=np.float32)
     if turned is None or turned_threshold is None:
         turned = np.zeros(len(x), bool)
     turned = np.asarray(turned, bool)
+    made = None if together is None else np.asarray(together).ravel()
+    if made is not None:
+        turned = turned & (made < 0)  # a user's group is grouped whole, with the frontal faces
     photo = None if apart is None else np.asarray(apart).ravel()
     frontal = x[~turned]
     if blend and len(frontal):
         frontal = blend_neighbours(frontal, blend[1], blend[0], rounds=blend[2] if len(blend) > 2 else 1,
                                    apart=None if photo is None else photo[~turned])
     labels = np.empty(len(x), np.int64)
-    labels[~turned] = cluster_faces(frontal, threshold, apart=None if photo is None else photo[~turned], progress=progress)
+    labels[~turned] = cluster_faces(frontal, threshold, apart=None if photo is None else photo[~turned],
+                                    together=None if made is None else made[~turned], progress=progress)
     if turned.any():
         groups = int(labels[~turned].max()) + 1 if (~turned).any() else 0
         joined, how_far = _nearest_group(x[turned], x[~turned], labels[~turned], groups, float(turned_threshold))
@@ -329,7 +365,7 @@ def _update(best_d, best_j, src, dst, d) -> np.ndarray:
 
 def _merge(x: np.ndarray, u: np.ndarray, v: np.ndarray, threshold: float, apart: _Apart | None = None) -> np.ndarray:
     """Merge groups along the graph while the closest pair averages <= threshold, never two
-    groups that ``apart`` says hold faces of one photo; returns each face's group root."""
+    groups that ``apart`` marks alike; returns each face's group root."""
     n = len(x)
     sums = x.astype(np.float64)  # float64: sums of thousands of faces, compared near the threshold
     sq = np.einsum("ij,ij->i", sums, sums)

@@ -152,6 +152,9 @@ def refresh(db: Database, model_version: str, t: Thresholds, progress=None) -> d
         return {"suggested": 0, "groups": 0, "personalised": personalised}
     rest = np.array([i not in matches for i in candidates.ids.tolist()], bool)
     ids = candidates.ids[rest]
+    # Groups the user made (merged, or split off) are kept whole and apart from each other.
+    pinned = {r[0]: r[1] for r in db.query("SELECT face_id, group_id FROM assignments WHERE pinned = 1 AND group_id IS NOT NULL")}
+    together = np.array([pinned.get(int(f), -1) for f in ids], np.int64)
     say(f"grouping {len(ids)} faces")
     labels = group_faces(
         candidates.embeddings[rest], t.group,
@@ -159,9 +162,10 @@ def refresh(db: Database, model_version: str, t: Thresholds, progress=None) -> d
         turned=turned_faces([f for f, r in zip(candidates.frontality, rest) if r]),
         turned_threshold=t.turned_group,
         apart=candidates.photos[rest],  # faces of one photo are different people
+        together=together,
     )
     old = {r[0]: r[1] for r in db.query("SELECT face_id, group_id FROM assignments WHERE group_id IS NOT NULL")}
-    group_ids = _stable_group_ids(db, ids, labels, old)
+    group_ids = _stable_group_ids(db, ids, labels, old, together)
     with db.transaction() as c:
         c.executemany(
             "DELETE FROM assignments WHERE face_id = ? AND state IN ('auto', 'suggested')",
@@ -169,22 +173,30 @@ def refresh(db: Database, model_version: str, t: Thresholds, progress=None) -> d
         )
         write_suggestions(c, matches)
         c.executemany(
-            "INSERT INTO assignments(face_id, person_id, group_id, state) VALUES (?, NULL, ?, 'auto')",
-            [(int(f), int(g)) for f, g in zip(ids, group_ids)],
+            "INSERT INTO assignments(face_id, person_id, group_id, state, pinned) VALUES (?, NULL, ?, 'auto', ?)",
+            [(int(f), int(g), int(t >= 0)) for f, g, t in zip(ids, group_ids, together)],
         )
     return {"suggested": len(matches), "groups": int(len(set(group_ids))), "personalised": personalised}
 
 
-def _stable_group_ids(db: Database, ids, labels, old: dict) -> list[int]:
+def _stable_group_ids(db: Database, ids, labels, old: dict, together=None) -> list[int]:
     """Give each new cluster the id of the old group most of its faces came from, so that ids a
-    user has seen ("g12") keep meaning the same faces; other clusters get ids never used before."""
+    user has seen ("g12") keep meaning the same faces; a cluster holding a group the user made
+    (``together`` >= 0) keeps that group's id; other clusters get ids never used before."""
     members: dict[int, list[int]] = {}
     for face_id, label in zip(ids.tolist(), labels.tolist()):
         members.setdefault(label, []).append(face_id)
     taken: set[int] = set()
     mapping: dict[int, int] = {}
+    if together is not None:
+        for label, gid in zip(labels.tolist(), np.asarray(together).tolist()):
+            if gid >= 0 and label not in mapping:
+                mapping[label] = gid
+                taken.add(gid)
     # Larger clusters choose first.
     for label, faces in sorted(members.items(), key=lambda kv: -len(kv[1])):
+        if label in mapping:
+            continue
         votes = Counter(old[f] for f in faces if f in old)
         for gid, _ in votes.most_common():
             if gid not in taken:

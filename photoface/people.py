@@ -151,8 +151,9 @@ class People:
                 if state["assignment"]:
                     a = state["assignment"]
                     c.execute(
-                        "INSERT INTO assignments(face_id, person_id, group_id, state, confidence) VALUES (?, ?, ?, ?, ?)",
-                        (fid, a["person_id"], a["group_id"], a["state"], a["confidence"]),
+                        "INSERT INTO assignments(face_id, person_id, group_id, state, confidence, pinned) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        (fid, a["person_id"], a["group_id"], a["state"], a["confidence"], a.get("pinned", 0)),
                     )
                 for r in state["rejections"]:
                     c.execute(
@@ -225,11 +226,13 @@ class People:
                     self._assign(c, change, self._faces_of(c, g), into)
                 result = Target("person", into)
             else:
+                # The user's group from now on: regrouping keeps it whole (``pinned``).
                 into = groups[0].id
-                for g in groups[1:]:
+                for g in groups:
                     faces = self._faces_of(c, g)
                     change.faces_(faces)
-                    c.executemany("UPDATE assignments SET group_id = ? WHERE face_id = ?", [(into, f) for f in faces])
+                    c.executemany("UPDATE assignments SET group_id = ?, pinned = 1 WHERE face_id = ?",
+                                  [(into, f) for f in faces])
                 result = groups[0]
             self._learn(c, change)
             self._record(c, change, "merge", f"merged {', '.join(map(str, targets[1:]))} into {targets[0]}")
@@ -254,11 +257,19 @@ class People:
             if result.kind == "person":
                 self._assign(c, change, faces, result.id)
             else:
+                # Faces moved into a group, and the groups they left, are the user's groups from
+                # now on: regrouping keeps each whole and apart from the others (``pinned``).
+                left = {r[0] for f in faces for r in c.execute(
+                    "SELECT group_id FROM assignments WHERE face_id = ? AND group_id IS NOT NULL", (f,))}
+                stay = [r[0] for g in left | {result.id} for r in c.execute(
+                    "SELECT face_id FROM assignments WHERE group_id = ?", (g,))]
                 change.faces_(faces)
+                change.faces_(stay)
+                c.executemany("UPDATE assignments SET pinned = 1 WHERE face_id = ?", [(f,) for f in stay])
                 for f in faces:
                     c.execute(
-                        "INSERT OR REPLACE INTO assignments(face_id, person_id, group_id, state, confidence) "
-                        "VALUES (?, NULL, ?, 'auto', NULL)", (f, result.id),
+                        "INSERT OR REPLACE INTO assignments(face_id, person_id, group_id, state, confidence, pinned) "
+                        "VALUES (?, NULL, ?, 'auto', NULL, 1)", (f, result.id),
                     )
                     c.execute("UPDATE faces SET ignored = 0 WHERE id = ?", (f,))
             self._learn(c, change)

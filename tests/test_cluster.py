@@ -222,3 +222,23 @@ def test_a_profile_does_not_join_the_group_of_a_face_in_its_photo():
     assert grouped[13] == grouped[1] or grouped[14] == grouped[1]  # the nearer one still joins
     assert adjusted_rand(truth, group_faces(x, 1.2, turned=turned, turned_threshold=1.2,
                                             apart=np.arange(len(x)))) == 1.0
+
+
+def test_a_users_group_stays_whole_gathers_new_faces_and_never_joins_another():
+    x, truth = synthetic_faces(400, 8, seed=5, lookalikes=0.0)
+    auto = cluster_faces(x, THRESHOLD)
+    a, b = (np.flatnonzero(truth == p) for p in (0, 1))
+    together = np.full(len(x), -1)
+    together[a[:3]] = together[b[:3]] = 7  # the user merged two people's groups: one group now
+    labels = cluster_faces(x, THRESHOLD, together=together)
+    assert len(set(labels[together == 7].tolist())) == 1
+    # The other faces of both people gather around it as they gathered in their own groups.
+    for person in (a, b):
+        assert (labels[person] == labels[a[0]]).mean() >= (auto[person] == auto[person[0]]).mean() > 0.8
+    # Two groups the user made stay apart, however alike: here the first 3 faces of one person.
+    split = np.full(len(x), -1)
+    split[a[:1]], split[a[1:3]] = 1, 2
+    labels = cluster_faces(x, THRESHOLD, together=split)
+    assert labels[a[0]] != labels[a[1]] and labels[a[1]] == labels[a[2]]
+    with pytest.raises(ValueError):
+        cluster_faces(x, THRESHOLD, together=split[:5])

@@ -425,3 +425,37 @@ def test_two_people_photographed_together_are_never_one_group(lib):
     sibling = [assignment(lib, f)["group_id"] for f in ids]
     assert len(set(sibling[0::2])) == len(set(sibling[1::2])) == 1  # each sibling one group
     assert sibling[0] != sibling[1]
+
+
+def test_merged_groups_stay_merged_after_regrouping(lib, three_people):
+    # The user says two groups are one (unnamed) person: a later scan's regrouping keeps that.
+    ids, labels = three_people
+    g0 = assignment(lib, int(ids[labels == 0][0]))["group_id"]
+    g1 = assignment(lib, int(ids[labels == 1][0]))["group_id"]
+    merged = lib.people.merge([f"g{g0}", f"g{g1}"])
+    lib.refresh()
+    assert sorted(g.faces for g in groups(lib)) == [4, 11]
+    assert {assignment(lib, int(f))["group_id"] for f in ids[labels != 2]} == {merged.id}
+    # New photos of either person still join that group, and the third person stays apart.
+    new = add_faces(lib, identities(3, [2, 2, 2])[0][[0, 2, 4]])
+    lib.refresh()
+    assert sorted(g.faces for g in groups(lib)) == [5, 13]
+    assert assignment(lib, new[0])["group_id"] == assignment(lib, new[1])["group_id"] == merged.id
+    # Undone, the merge is forgotten: the next regrouping separates them again.
+    lib.people.undo()
+    lib.refresh()
+    assert sorted(g.faces for g in groups(lib)) == [5, 6, 7]
+
+
+def test_faces_split_off_a_group_stay_apart_after_regrouping(lib, three_people):
+    ids, labels = three_people
+    first = [int(f) for f in ids[labels == 0][:2]]
+    split = lib.people.move(first)  # into a new group of their own: "these two are someone else"
+    lib.refresh()
+    assert assignment(lib, first[0])["group_id"] == assignment(lib, first[1])["group_id"] == split.id
+    rest = {assignment(lib, int(f))["group_id"] for f in ids[labels == 0][2:]}
+    assert len(rest) == 1 and split.id not in rest
+    assert sorted(g.faces for g in groups(lib)) == [2, 4, 4, 5]
+    lib.people.undo()  # undone, the split is forgotten
+    lib.refresh()
+    assert sorted(g.faces for g in groups(lib)) == [4, 5, 6]

@@ -88,6 +88,11 @@ MIGRATIONS: list[str] = [
     ALTER TABLE faces ADD COLUMN frontal REAL;
     UPDATE faces SET frontal = face_frontality(landmarks);
     """,
+    # 3: unnamed groups the user made (a merge, faces split off into a group): 1 on their faces'
+    # rows, so that regrouping keeps such a group whole and apart from the user's other groups.
+    """
+    ALTER TABLE assignments ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

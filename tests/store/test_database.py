@@ -83,3 +83,23 @@ def test_a_version_1_library_gains_frontality_for_its_faces(tmp_path):
     assert db.scalar("PRAGMA user_version") == SCHEMA_VERSION
     values = [r[0] for r in db.query("SELECT frontal FROM faces ORDER BY id")]
     assert values[0] == pytest.approx(1.0) and values[1] < 0.2
+
+
+def test_a_version_2_library_keeps_its_groups_as_automatic_ones(tmp_path):
+    """Migration 3 marks the groups the user made; a library from before has none."""
+    from photoface.store.migrations import MIGRATIONS, _statements
+
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.create_function("face_frontality", 1, lambda blob: 1.0)
+    for script in MIGRATIONS[:2]:
+        for statement in _statements(script):
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version = 2")
+    conn.execute("INSERT INTO photos(path, size, mtime_ns, status, scanned_at) VALUES ('/a.jpg', 1, 1, 'ok', 0)")
+    conn.execute("INSERT INTO faces(photo_id, x, y, w, h, landmarks, score) VALUES (1, 0, 0, 9, 9, x'00', 1.0)")
+    conn.execute("INSERT INTO assignments(face_id, group_id, state) VALUES (1, 4, 'auto')")
+    conn.close()
+    db = Database(path)
+    assert db.scalar("PRAGMA user_version") == SCHEMA_VERSION == 3
+    assert [tuple(r) for r in db.query("SELECT face_id, group_id, pinned FROM assignments")] == [(1, 4, 0)]
