@@ -166,6 +166,7 @@ class Scanner:
         self.model_dir = model_dir
         self.progress = progress
         self.cancel = cancel or threading.Event()
+        self._touched: list[str] = []  # this scan's photos with new times but the same content
 
     # -- planning ---------------------------------------------------------------------------
     def scan(self, paths) -> ScanSummary:
@@ -187,7 +188,7 @@ class Scanner:
                 todo.append(path)
         missing = {p: row for p, row in known.items() if p not in files}
         todo = self._detect_moves(todo, known, missing, summary)
-        self._touched: list[str] = []
+        self._touched = []
         try:
             pending = set(todo)
             stale = {p: rows for p, rows in self._stale_faces().items() if p not in pending}
@@ -390,8 +391,10 @@ class Scanner:
             kept: set[int] = set()
             matches = []
             for face in result.faces:
-                matches.append(_best_overlap(face.box, old_faces, kept))
-                kept.add(matches[-1])
+                match = _best_overlap(face.box, old_faces, kept)
+                matches.append(match)
+                if match is not None:
+                    kept.add(match)
             _match_by_embedding(result.faces, matches, old_faces, self.model_version)
             kept = {m for m in matches if m is not None}
             for face, match in zip(result.faces, matches):
