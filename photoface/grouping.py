@@ -155,13 +155,20 @@ def refresh(db: Database, model_version: str, t: Thresholds, progress=None) -> d
     # Groups the user made (merged, or split off) are kept whole and apart from each other.
     pinned = {r[0]: r[1] for r in db.query("SELECT face_id, group_id FROM assignments WHERE pinned = 1 AND group_id IS NOT NULL")}
     together = np.array([pinned.get(int(f), -1) for f in ids], np.int64)
+    # Faces of one photo are two people, unless the user put two of them together (a collage, a
+    # mirror): such a photo's faces are grouped like faces of different photos.
+    apart = candidates.photos[rest].copy()
+    twice = _photos_with_someone_twice(db)
+    if twice:
+        mine = np.isin(apart, list(twice))
+        apart[mine] = -ids[mine]  # a value of their own (photo ids are positive)
     say(f"grouping {len(ids)} faces")
     labels = group_faces(
         candidates.embeddings[rest], t.group,
         blend=t.blending,
         turned=turned_faces([f for f, r in zip(candidates.frontality, rest) if r]),
         turned_threshold=t.turned_group,
-        apart=candidates.photos[rest],  # faces of one photo are different people
+        apart=apart,
         together=together,
     )
     old = {r[0]: r[1] for r in db.query("SELECT face_id, group_id FROM assignments WHERE group_id IS NOT NULL")}
@@ -177,6 +184,16 @@ def refresh(db: Database, model_version: str, t: Thresholds, progress=None) -> d
             [(int(f), int(g), int(t >= 0)) for f, g, t in zip(ids, group_ids, together)],
         )
     return {"suggested": len(matches), "groups": int(len(set(group_ids))), "personalised": personalised}
+
+
+def _photos_with_someone_twice(db: Database) -> set[int]:
+    """Photos in which the user put two faces in one person or in one group of their own."""
+    rows = db.query(
+        "SELECT f.photo_id FROM faces f JOIN assignments a ON a.face_id = f.id "
+        "WHERE a.state = 'confirmed' OR a.pinned = 1 "
+        "GROUP BY f.photo_id, a.person_id, a.group_id HAVING COUNT(*) > 1"
+    )
+    return {r[0] for r in rows}
 
 
 def _stable_group_ids(db: Database, ids, labels, old: dict, together=None) -> list[int]:

@@ -459,3 +459,18 @@ def test_faces_split_off_a_group_stay_apart_after_regrouping(lib, three_people):
     lib.people.undo()  # undone, the split is forgotten
     lib.refresh()
     assert sorted(g.faces for g in groups(lib)) == [4, 5, 6]
+
+
+def test_a_photo_the_user_says_holds_someone_twice_is_grouped_like_any_other(lib):
+    # A collage: three faces of one person in one photo are kept apart at first, since two faces
+    # of one photo are two people. Once the user puts two of them together, the third may join.
+    rng = np.random.default_rng(6)
+    centre = unit(rng.normal(size=128))
+    ids = add_faces(lib, unit(centre + 0.03 * rng.normal(size=(3, 128))))
+    with lib.db.transaction() as c:
+        c.execute("UPDATE faces SET photo_id = (SELECT photo_id FROM faces WHERE id = ?)", (ids[0],))
+    lib.refresh()
+    assert len({assignment(lib, f)["group_id"] for f in ids}) == 3
+    lib.people.merge([f"g{assignment(lib, ids[0])['group_id']}", f"g{assignment(lib, ids[1])['group_id']}"])
+    lib.refresh()
+    assert len({assignment(lib, f)["group_id"] for f in ids}) == 1
