@@ -90,7 +90,8 @@ def _join_user_groups(root: np.ndarray, together) -> np.ndarray:
 
 class _Apart:
     """Cannot-link bookkeeping: for each group, the photos of its faces that share a photo with
-    another face (most faces have their photo to themselves and are never checked)."""
+    another face, and -1 if it holds a face of a group the user made (most faces carry no mark
+    and are never checked). Two groups sharing a mark never merge."""
 
     def __init__(self, marks: list[set]):
         self.marks = marks
@@ -116,7 +117,7 @@ class _Apart:
         return cls(marks) if any(marks) else None
 
     def clash(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Whether groups a[i] and b[i] hold faces of one photo."""
+        """Whether groups a[i] and b[i] share a mark: faces of one photo, or two user's groups' faces."""
         out = np.zeros(len(a), bool)
         for i in np.flatnonzero(self.has[a] & self.has[b]).tolist():
             out[i] = not self.marks[a[i]].isdisjoint(self.marks[b[i]])
