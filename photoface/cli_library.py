@@ -37,10 +37,12 @@ def add_library_commands(sub) -> None:
     p.add_argument("target", help="g<ID>, p<ID> or a name")
     p.add_argument("name")
 
-    p = command("merge", "merge people and groups into the first one given", run_merge)
+    p = command("merge", "merge people and groups into the first one given (merged groups stay merged "
+                "when a later scan regroups)", run_merge)
     p.add_argument("targets", nargs="+", help="g<ID>, p<ID> or names")
 
-    p = command("split", "move faces to another person, a new person, or a new group", run_split)
+    p = command("split", "move faces to another person, a new person, or a new group (a group split "
+                "this way stays split when a later scan regroups)", run_split)
     p.add_argument("faces", nargs="+", metavar="FACE", help="face ids (f12 or 12)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--to", metavar="PERSON", help="an existing person (name or p<ID>)")
