@@ -35,7 +35,7 @@ import numpy as np
 from .data import default_data_root, list_source
 from .eval import metrics
 from .eval.lfw import read_people
-from .eval.report import evaluate_view1, evaluate_view2, knn_report, view1_pairs_right
+from .eval.report import covers_view1_test, evaluate_view1, evaluate_view2, knn_report, view1_pairs_right
 from .prepare import cache_paths, default_cache_dir
 from .splits import holdout_cfp_people
 
@@ -205,7 +205,7 @@ def main(argv=None) -> int:
     if teacher:
         report["teacher_cfp_held_out"] = teacher
     teacher_lfw = teacher_embeddings("lfw", args.data, args.cache)
-    if teacher_lfw:  # complete only when prepare ran without --teacher-skip-lfw
+    if teacher_lfw and covers_view1_test(teacher_lfw, protocol):  # not after --teacher-skip-lfw
         report["teacher_view1"] = {k: v for k, v in evaluate_view1(teacher_lfw, protocol).items() if k != "roc"}
 
     v1 = report["view1"]

@@ -456,6 +456,17 @@ def test_view1_report_counts_missing_embeddings_as_wrong(fake_protocol):
     assert json.loads(json.dumps(result)) == result
 
 
+def test_a_teacher_cache_without_the_test_people_is_not_evaluated_on_view1(fake_protocol):
+    # prepare --teacher-skip-lfw leaves DevTest people out of the teacher's cache: training.evaluate
+    # then reports no teacher_view1 (it used to stop with "no pair has a measured distance").
+    embeddings = fake_embeddings(PEOPLE)
+    assert report.covers_view1_test(embeddings, fake_protocol)
+    without = {p: e for p, e in embeddings.items() if not p.startswith(("Di_D", "Flo_F"))}
+    assert not report.covers_view1_test(without, fake_protocol)
+    del embeddings["Flo_F/Flo_F_0002.jpg"]
+    assert not report.covers_view1_test(embeddings, fake_protocol)
+
+
 def test_view2_report(fake_protocol):
     embeddings = fake_embeddings(PEOPLE)
     result = report.evaluate_view2(embeddings, fake_protocol)

@@ -16,10 +16,17 @@ import numpy as np
 from training.eval import metrics
 from training.eval.lfw import Pair, person_of, read_pairs
 
-__all__ = ["FAR_TARGET", "evaluate_view1", "evaluate_view2", "knn_report", "pair_distances", "view1_pairs_right"]
+__all__ = ["FAR_TARGET", "covers_view1_test", "evaluate_view1", "evaluate_view2", "knn_report", "pair_distances", "view1_pairs_right"]
 
 FAR_TARGET = 1e-3  # FaceNet's VAL@FAR=1e-3; see metrics.val_at_far about small samples
 MISSING_EXAMPLES = 10  # how many missing images a report names
+
+
+def covers_view1_test(embeddings: Mapping[str, np.ndarray], protocol_dir: str | Path) -> bool:
+    """Whether every image of View 1's DevTest pairs has an embedding: the teacher's cache lacks
+    the DevTest people when ``training.prepare --teacher-skip-lfw`` left them out."""
+    dist, _ = pair_distances(embeddings, read_pairs(Path(protocol_dir) / "pairsDevTest.txt"))
+    return bool(len(dist)) and bool(np.isfinite(dist).all())
 
 
 def evaluate_view1(embeddings: Mapping[str, np.ndarray], protocol_dir: str | Path) -> dict:
