@@ -142,6 +142,10 @@ class TileDelegate(QStyledItemDelegate):
         return editor
 
     def setEditorData(self, editor, index) -> None:
+        # The view calls this again whenever the tile's data changes (its cover thumbnail
+        # arriving): once the user has typed, keep the typing.
+        if editor.isModified():
+            return
         editor.setText(index.data(Qt.EditRole) or "")
         editor.selectAll()
 
