@@ -109,8 +109,9 @@ class _Apart:
             if len(apart) != n:
                 raise ValueError(f"apart must have one value per face ({n}), got {len(apart)}")
             _, inverse, counts = np.unique(apart, return_inverse=True, return_counts=True)
-            for i in np.flatnonzero(counts[inverse.ravel()] > 1).tolist():
-                marks[i].add(int(inverse.ravel()[i]))
+            inverse = inverse.ravel()
+            for i in np.flatnonzero(counts[inverse] > 1).tolist():
+                marks[i].add(int(inverse[i]))
         if together is not None:
             for i in np.flatnonzero(np.asarray(together).ravel() >= 0).tolist():
                 marks[i].add(-1)  # photo marks are >= 0
@@ -160,24 +161,28 @@ def group_faces(
     if made is not None:
         turned = turned & (made < 0)  # a user's group is grouped whole, with the frontal faces
     photo = None if apart is None else np.asarray(apart).ravel()
-    frontal = x[~turned]
+    frontal, frontal_photo = x[~turned], _rows(photo, ~turned)
     if blend and len(frontal):
         frontal = blend_neighbours(frontal, blend[1], blend[0], rounds=blend[2] if len(blend) > 2 else 1,
-                                   apart=None if photo is None else photo[~turned])
+                                   apart=frontal_photo)
     labels = np.empty(len(x), np.int64)
-    labels[~turned] = cluster_faces(frontal, threshold, apart=None if photo is None else photo[~turned],
-                                    together=None if made is None else made[~turned], progress=progress)
+    labels[~turned] = cluster_faces(frontal, threshold, apart=frontal_photo, together=_rows(made, ~turned),
+                                    progress=progress)
     if turned.any():
         groups = int(labels[~turned].max()) + 1 if (~turned).any() else 0
         joined, how_far = _nearest_group(x[turned], x[~turned], labels[~turned], groups, float(turned_threshold))
         if photo is not None:
-            _keep_apart(joined, how_far, labels[~turned], photo[turned], photo[~turned])
+            _keep_apart(joined, how_far, labels[~turned], photo[turned], frontal_photo)
         rest = joined < 0
         if rest.any():
             joined[rest] = groups + cluster_faces(x[turned][rest], float(turned_threshold),
-                                                  apart=None if photo is None else photo[turned][rest])
+                                                  apart=_rows(_rows(photo, turned), rest))
         labels[turned] = joined
     return _by_size(labels)
+
+
+def _rows(values: np.ndarray | None, mask: np.ndarray) -> np.ndarray | None:
+    return None if values is None else values[mask]
 
 
 def _keep_apart(joined: np.ndarray, how_far: np.ndarray, labels: np.ndarray, q_photo: np.ndarray,
@@ -185,11 +190,12 @@ def _keep_apart(joined: np.ndarray, how_far: np.ndarray, labels: np.ndarray, q_p
     """Undo (in ``joined``) a turned face's joining of a group that holds a face of its photo, or
     that a nearer turned face of its photo joined first; it is grouped with the other turned
     faces instead."""
-    taken: dict = {}
-    for g, p in zip(labels.tolist(), x_photo.tolist()):
-        taken.setdefault(p, set()).add(g)
     photos, counts = np.unique(np.concatenate([q_photo, x_photo]), return_counts=True)
     shared = set(photos[counts > 1].tolist())
+    taken: dict = {}
+    for g, p in zip(labels.tolist(), x_photo.tolist()):
+        if p in shared:
+            taken.setdefault(p, set()).add(g)
     todo = [i for i in np.flatnonzero(joined >= 0).tolist() if q_photo[i] in shared]
     # Nearer faces first: of two faces of one photo, the one that looks more like the group joins it.
     todo.sort(key=lambda i: float(how_far[i]))

@@ -152,8 +152,10 @@ def refresh(db: Database, model_version: str, t: Thresholds, progress=None) -> d
         return {"suggested": 0, "groups": 0, "personalised": personalised}
     rest = np.array([i not in matches for i in candidates.ids.tolist()], bool)
     ids = candidates.ids[rest]
+    grouped = db.query("SELECT face_id, group_id, pinned FROM assignments WHERE group_id IS NOT NULL")
+    old = {r[0]: r[1] for r in grouped}
     # Groups the user made (merged, or split off) are kept whole and apart from each other.
-    pinned = {r[0]: r[1] for r in db.query("SELECT face_id, group_id FROM assignments WHERE pinned = 1 AND group_id IS NOT NULL")}
+    pinned = {r[0]: r[1] for r in grouped if r[2]}
     together = np.array([pinned.get(int(f), -1) for f in ids], np.int64)
     # Faces of one photo are two people, unless the user put two of them together (a collage, a
     # mirror): such a photo's faces are grouped like faces of different photos.
@@ -171,7 +173,6 @@ def refresh(db: Database, model_version: str, t: Thresholds, progress=None) -> d
         apart=apart,
         together=together,
     )
-    old = {r[0]: r[1] for r in db.query("SELECT face_id, group_id FROM assignments WHERE group_id IS NOT NULL")}
     group_ids = _stable_group_ids(db, ids, labels, old, together)
     with db.transaction() as c:
         c.executemany(

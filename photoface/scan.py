@@ -195,10 +195,11 @@ class Scanner:
             self._run(todo, stale, known, summary, t0)
             # A photo with new times but the same content keeps its faces as they were, so any
             # still embedded by another model are re-embedded now, not left for the next scan.
-            touched = set(self._touched)
-            stale = {p: rows for p, rows in self._stale_faces().items() if p in touched}
-            if stale and not self.cancel.is_set():
-                self._run([], stale, known, summary, t0)
+            if self._touched and not self.cancel.is_set():
+                touched = set(self._touched)
+                stale = {p: rows for p, rows in self._stale_faces().items() if p in touched}
+                if stale:
+                    self._run([], stale, known, summary, t0)
         except KeyboardInterrupt:
             summary.interrupted = True
         if self.cancel.is_set():
