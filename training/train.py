@@ -293,6 +293,9 @@ def train(cfg: TrainConfig, resume: bool = False, verbose: int = 1, data: Traini
     state_file = out / "state.json"
     if resume and state_file.exists():
         state = json.loads(state_file.read_text())
+        # Build the optimizer first: unbuilt, it has no slots to load into, and Keras then
+        # silently drops the saved Adam moments and restarts them from zero.
+        trainer.optimizer.build(trainer.trainable_variables)
         trainer.load_weights(out / "checkpoint.weights.h5")
         history, start = state["history"], state["epoch"]
         trainer.optimizer.iterations.assign(start * cfg.steps_per_epoch)
@@ -300,8 +303,10 @@ def train(cfg: TrainConfig, resume: bool = False, verbose: int = 1, data: Traini
     batches = make_batches(cfg, data)
     batches.epoch = start
     if start < cfg.epochs:
+        # Each batch is drawn from (seed, epoch, step) already; Keras's own shuffle of the step
+        # order would follow its global RNG, which a resumed run cannot restore.
         trainer.fit(
-            batches, epochs=cfg.epochs, initial_epoch=start, verbose=verbose,
+            batches, epochs=cfg.epochs, initial_epoch=start, verbose=verbose, shuffle=False,
             callbacks=[Progress(cfg, out, history, start)],
         )
     float32_network(cfg, trainer.backbone).save(out / "model.keras")

@@ -92,6 +92,36 @@ def test_resume_continues_where_it_stopped(tmp_path, tiny_set):
     assert history[-1]["distill"] > 0  # the teacher term was on
 
 
+def test_a_run_killed_and_resumed_ends_where_an_unbroken_one_does(tmp_path, tiny_set, monkeypatch):
+    # Same batches (seeded per epoch), weights and Adam moments: a run killed after epoch 1 and
+    # resumed must train the same network. Resuming used to drop the Adam moments silently.
+    import keras
+
+    import training.train as training_train
+
+    cfg = PRESETS["smoke"].replace(epochs=2, distill_weight=1.0)
+    whole = train(cfg.replace(out_dir=str(tmp_path / "whole")), data=tiny_set, verbose=0)
+
+    class Killed(Exception):
+        pass
+
+    class KilledAfterFirstEpoch(training_train.Progress):
+        def on_epoch_end(self, epoch, logs=None):
+            super().on_epoch_end(epoch, logs)
+            raise Killed  # the checkpoint is written; the session ends here
+
+    broken = cfg.replace(out_dir=str(tmp_path / "broken"))
+    with monkeypatch.context() as m:
+        m.setattr(training_train, "Progress", KilledAfterFirstEpoch)
+        with pytest.raises(Killed):
+            train(broken, data=tiny_set, verbose=0)
+    resumed = train(broken, resume=True, data=tiny_set, verbose=0)
+    a = keras.models.load_model(whole / "model.keras", compile=False).get_weights()
+    b = keras.models.load_model(resumed / "model.keras", compile=False).get_weights()
+    worst = max(float(np.max(np.abs(x - y))) for x, y in zip(a, b))
+    assert worst < 1e-4, worst
+
+
 def test_offline_generator_trains(tmp_path, tiny_set):
     cfg = PRESETS["smoke"].replace(out_dir=str(tmp_path / "run"), miner="offline", epochs=1)
     out = train(cfg, data=tiny_set, verbose=0)
