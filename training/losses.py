@@ -70,15 +70,25 @@ def triplet_loss(anchor, positive, negative, alpha: float = 0.2):
     return ops.mean(ops.maximum(d_ap - d_an + alpha, 0.0))
 
 
-def distill_regression_loss(student, teacher):
-    """Mean squared distance between the student's embedding and the teacher's (both unit)."""
-    return ops.mean(ops.sum(ops.square(student - teacher), axis=1))
+def distill_regression_loss(student, teacher, mask=None):
+    """Mean squared distance between the student's embedding and the teacher's (both unit), over
+    the rows ``mask`` (1/0 per row: has a teacher embedding) keeps; all rows without one."""
+    sq = ops.sum(ops.square(student - teacher), axis=1)
+    if mask is None:
+        return ops.mean(sq)
+    mask = ops.cast(mask, sq.dtype)
+    return ops.sum(sq * mask) / ops.maximum(ops.sum(mask), 1.0)
 
 
-def distill_relational_loss(student, teacher):
-    """Match the batch's pairwise distance structure (scale-free: each side over its mean)."""
+def distill_relational_loss(student, teacher, mask=None):
+    """Match the batch's pairwise distance structure (scale-free: each side over its mean), over
+    the pairs of rows ``mask`` keeps. A row without a teacher embedding must not take part: its
+    zero target would sit at the same distance from every other target and pull those people
+    together (as it did in View 2 fold runs, whose DevTest faces have no teacher rows)."""
     ds = pairwise_sq_distances(student)
     dt = pairwise_sq_distances(teacher)
-    ds = ds / ops.maximum(ops.mean(ds), 1e-6)
-    dt = dt / ops.maximum(ops.mean(dt), 1e-6)
-    return ops.mean(ops.square(ds - dt))
+    m = ops.ones_like(ds) if mask is None else ops.cast(mask, ds.dtype)[:, None] * ops.cast(mask, ds.dtype)[None, :]
+    count = ops.maximum(ops.sum(m), 1.0)
+    ds = ds / ops.maximum(ops.sum(ds * m) / count, 1e-6)
+    dt = dt / ops.maximum(ops.sum(dt * m) / count, 1e-6)
+    return ops.sum(ops.square(ds - dt) * m) / count

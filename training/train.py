@@ -192,10 +192,9 @@ def build_trainer(cfg: TrainConfig):
             loss = trip
             self.triplet_tracker.update_state(trip)
             if cfg.distill_weight or cfg.relational_weight:
-                w = ops.expand_dims(y["has_teacher"], 1)
-                student, teacher = y_pred * w, y["teacher"] * w
-                distill = cfg.distill_weight * distill_regression_loss(student, teacher)
-                distill = distill + cfg.relational_weight * distill_relational_loss(y_pred, y["teacher"])
+                w = y["has_teacher"]
+                distill = cfg.distill_weight * distill_regression_loss(y_pred, y["teacher"], w)
+                distill = distill + cfg.relational_weight * distill_relational_loss(y_pred, y["teacher"], w)
                 self.distill_tracker.update_state(distill)
                 loss = loss + distill
             return loss

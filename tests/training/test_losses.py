@@ -86,6 +86,26 @@ def test_distillation_losses():
     assert float(distill_relational_loss(noisy, t)) > 0.01
 
 
+def test_distillation_ignores_faces_without_a_teacher_embedding():
+    # Faces without a teacher row (zero targets) must not move either term: before, the
+    # relational term took them in and pulled those people together.
+    rng = np.random.default_rng(1)
+    t = rng.normal(size=(8, 16)).astype(np.float32)
+    t /= np.linalg.norm(t, axis=1, keepdims=True)
+    s = (t + 0.3 * rng.normal(size=t.shape)).astype(np.float32)
+    mask = np.array([1, 1, 1, 1, 1, 1, 0, 0], np.float32)
+    t0 = t.copy()
+    t0[6:] = 0.0  # how training fills missing targets
+    s2 = s.copy()
+    s2[6:] = rng.normal(size=(2, 16))
+    for loss in (distill_regression_loss, distill_relational_loss):
+        kept = float(loss(s[:6], t[:6]))
+        assert float(loss(s, t0, mask)) == pytest.approx(kept, rel=1e-5)
+        assert float(loss(s2, t0, mask)) == pytest.approx(kept, rel=1e-5)
+        assert float(loss(s, t, np.ones(8, np.float32))) == pytest.approx(float(loss(s, t)), rel=1e-5)
+    assert float(distill_relational_loss(s, t0)) != pytest.approx(float(distill_relational_loss(s[:6], t[:6])), rel=1e-2)
+
+
 def test_centered_teacher_targets_spread_a_narrow_cone():
     from training.train import teacher_targets
 
