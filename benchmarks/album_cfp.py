@@ -1,8 +1,9 @@
-"""Grouping on albums of unconstrained-looking photos: the 50 held-out CFP people (issue #7).
+"""Grouping on albums of unconstrained-looking photos: the held-out CFP people (issue #7).
 
 LFW's photos are news photos, mostly frontal, with few photos per person; a family album has many
-photos per person, some in profile. The 50 CFP people that no model ever trains on give albums
-closer to that: 10 frontal and 4 profile photos each. Each album is 30 of them (20 random draws,
+photos per person, some in profile. The CFP people that no model ever trains on give albums
+closer to that: 10 frontal and 4 profile photos each (33 people: the 50 held out from training
+less the 17 who are in LFW or CelebA under another name, ``training/duplicates.py``). Each album is 30 of them (20 random draws,
 the same for every model), grouped on its own with ``photoface.cluster`` as the app groups, and
 scored with BCubed precision / recall / F against the true people:
 
@@ -14,8 +15,8 @@ scored with BCubed precision / recall / F against the true people:
 Albums of frontal photos only (like the held-out evaluation photos the project does not have),
 and with the profiles too.
 
-Recognition (models with a card): in each of the 20 draws, 30 of the 50 people are named with 3
-random frontal photos each and the other 20 stay strangers; every other photo is recognised as
+Recognition (models with a card): in each of the 20 draws, 30 of the 33 people are named with 3
+random frontal photos each and the other 3 stay strangers (before 2026-12-02: 30 of 50 and 20); every other photo is recognised as
 the library does (``photoface.recognise`` at the card's naming threshold, plain distances and
 with the learned metric of ``photoface.metric``; also at the pair threshold, for comparison: the
 naming threshold is chosen on these people's frontal photos, so only the profile and LFW figures
@@ -151,7 +152,7 @@ def main(argv=None) -> int:
     from training.data import default_data_root, list_source
     from training.evaluate import embed_source, teacher_embeddings
     from training.prepare import default_cache_dir
-    from training.splits import holdout_cfp_people
+    from training.splits import clean_holdout_cfp_people
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="resources/models", help='a model folder, or "teacher"')
@@ -163,7 +164,7 @@ def main(argv=None) -> int:
         print(f"no CFP data at {args.data / 'cfp'}: nothing to measure")
         return 2
 
-    held_out = holdout_cfp_people(args.data, HELD_OUT)
+    held_out = clean_holdout_cfp_people(args.data, HELD_OUT)  # the 33 of 50 in no other source
     card = None
     if args.model == "teacher":
         emb = teacher_embeddings("cfp", args.data, args.cache)

@@ -18,6 +18,10 @@ class TrainConfig:
     # Identities never trained on: "view1" (peopleDevTest.txt), "view2-fold-N", or "none".
     exclude: str = "view1"
     holdout_cfp_people: int = 50  # the cross-domain check of issue #7
+    # Also keep out those people's other identities in the data (training/duplicates.py: e.g.
+    # CFP's "Nancy Peloci" is LFW DevTest's Nancy_Pelosi). Configs saved before 2026-12-02 lack
+    # the key and load as False: that is how their runs were trained.
+    exclude_other_names: bool = True
     # Model
     backbone: str = "resnet"
     input_size: int = 96
@@ -93,6 +97,7 @@ class TrainConfig:
         unknown = set(raw) - known
         if unknown:
             raise ValueError(f"{path}: unknown config keys {sorted(unknown)}")
+        raw.setdefault("exclude_other_names", False)
         for key in ("sources", "widths", "blocks"):
             if key in raw:
                 raw[key] = tuple(raw[key])

@@ -100,8 +100,19 @@ def data_of(recipe: dict) -> str:
     held = max(m.get("holdout_cfp_people", 0) for m in members)
     if held:
         never.append(f"{held} CFP people held out for the cross-domain check")
+    other_names = all(_lineage_excludes_other_names(m) for m in members)
     return (f"{', '.join(sources)} (every photo through the app's detector and aligner)"
-            + (f"; never trained on: {' and '.join(never)}" if never else ""))
+            + (f"; never trained on: {' and '.join(never)}" if never else "")
+            + ("" if not never else ", nor their other identities in the data" if other_names else
+               "; some of these people are in the data under another name too and were trained on"
+               " under it (training/duplicates.py): held-out figures leave them out"))
+
+
+def _lineage_excludes_other_names(recipe: dict) -> bool:
+    """Whether this network, and every run it was fine-tuned from, kept out the held-out
+    people's other identities (configs before 2026-12-02 did not)."""
+    parent = recipe.get("started_from")
+    return recipe.get("exclude_other_names", False) and (parent is None or _lineage_excludes_other_names(parent))
 
 
 def load_networks(run_dirs):

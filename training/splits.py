@@ -1,4 +1,5 @@
-"""Which people training never sees: LFW's evaluation people and issue #7's 50 held-out CFP people.
+"""Which people training never sees: LFW's evaluation people and issue #7's 50 held-out CFP
+people, under every name they have in the data.
 
 Kept apart from ``train.py`` so that preparation and evaluation can ask without importing Keras.
 """
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from .config import TrainConfig
 from .data import list_source
+from .duplicates import has_duplicate, with_duplicates
 
 
 def excluded_people(cfg: TrainConfig, data_root: Path) -> set[str]:
@@ -25,7 +27,17 @@ def excluded_people(cfg: TrainConfig, data_root: Path) -> set[str]:
         out |= {f"lfw:{n}" for n in view2_fold_people(read_pairs(protocol / "pairs.txt"))[fold]}
     elif cfg.exclude != "none":
         raise ValueError(f"unknown exclude {cfg.exclude!r}")
-    return out | holdout_cfp_people(data_root, cfg.holdout_cfp_people)
+    # The same people under their other names too (training/duplicates.py): "Nancy Peloci" in
+    # CFP is LFW's DevTest Nancy_Pelosi; held-out CFP "George Bush" is LFW's George_W_Bush.
+    out |= holdout_cfp_people(data_root, cfg.holdout_cfp_people)
+    return with_duplicates(out) if cfg.exclude_other_names else out
+
+
+def clean_holdout_cfp_people(data_root: Path, count: int) -> set[str]:
+    """The held-out CFP people found nowhere else in the data: never trained on by any model,
+    also by those trained before their other names were excluded (2026-12-02). Held-out
+    figures are measured on these."""
+    return holdout_cfp_people(data_root, count) - has_duplicate()
 
 
 def holdout_cfp_people(data_root: Path, count: int) -> set[str]:

@@ -456,6 +456,15 @@ def test_view1_report_counts_missing_embeddings_as_wrong(fake_protocol):
     assert json.loads(json.dumps(result)) == result
 
 
+def test_view1_without_some_people_drops_their_pairs_only(fake_protocol):
+    # Test pairs "Flo_F 1 2" and "Di_D 2 Flo_F 2" show Flo_F; the threshold still comes from DevTrain.
+    embeddings = fake_embeddings(PEOPLE)
+    whole = report.evaluate_view1(embeddings, fake_protocol)
+    without = report.evaluate_view1(embeddings, fake_protocol, skip_people={"Flo_F"})
+    assert (whole["pairs"], without["pairs"]) == (4, 2)
+    assert without["threshold"] == whole["threshold"] and without["train_pairs"] == 4
+
+
 def test_a_teacher_cache_without_the_test_people_is_not_evaluated_on_view1(fake_protocol):
     # prepare --teacher-skip-lfw leaves DevTest people out of the teacher's cache: training.evaluate
     # then reports no teacher_view1 (it used to stop with "no pair has a measured distance").
