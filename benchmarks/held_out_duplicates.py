@@ -2,7 +2,7 @@
 
 The 50 held-out CFP people split into the 17 who are in LFW or CelebA under another name (trained
 on there by models made before 2026-12-02) and the 33 who are nowhere else. CFP pair accuracy on
-each group, for a model and for the dlib teacher (which none of our training touched: how hard
+each group (mean and sd over 10 draws of folds and different-person pairs), for a model and for the dlib teacher (which none of our training touched: how hard
 each group is in itself). A model that gains on the 17 against the teacher learnt them.
 
     .venv/bin/python benchmarks/held_out_duplicates.py [--model resources/models]
@@ -25,7 +25,7 @@ def main(argv=None) -> int:
     from photoface.embedder import Embedder
     from training.data import default_data_root
     from training.duplicates import has_duplicate
-    from training.evaluate import HOLDOUT_CFP, cfp_pairs, embed_source, evaluate_cfp, teacher_embeddings
+    from training.evaluate import HOLDOUT_CFP, embed_source, evaluate_cfp_draws, teacher_embeddings
     from training.prepare import default_cache_dir
     from training.splits import holdout_cfp_people
 
@@ -44,13 +44,13 @@ def main(argv=None) -> int:
     teacher = teacher_embeddings("cfp", args.data, args.cache)
     out = {"model": embedder.card.version}
     for name, people in groups.items():
-        pairs = cfp_pairs(people, args.data)
         row = {"people": len(people)}
         for who, emb in (("model", model), ("teacher", teacher)):
             if emb is None:
                 continue
-            r = evaluate_cfp(emb, pairs)
-            row[who] = {k: round(r[k]["accuracy"], 4) for k in ("frontal-frontal", "frontal-profile")}
+            r = evaluate_cfp_draws(emb, people, args.data)
+            row[who] = {k: [round(r[k]["accuracy"], 4), round(r[k]["sd_over_draws"], 4)]
+                        for k in ("frontal-frontal", "frontal-profile")}
         out[name] = row
     print(json.dumps(out, indent=2))
     return 0

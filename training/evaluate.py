@@ -17,8 +17,8 @@ Reports (JSON) and plots (PNG) go to ``--out``:
 * k-NN identification on the View 1 test people (k = 1, 3, 5, 7).
 * LFW View 1 again without the DevTest people found in the data under another name too.
 * Held-out CFP people (never trained on, in no other source): frontal-frontal and
-  frontal-profile pair accuracy; the same on all 50 held-out people, to compare with reports
-  made before 2026-12-02.
+  frontal-profile pair accuracy, the mean over 10 draws of folds and different-person pairs; the
+  same on all 50 held-out people, to compare with reports made before 2026-12-02 (one draw).
 * The same-person threshold for the app, chosen on the held-out CFP frontal pairs, and the
   stricter grouping and naming thresholds (``operating_points.py``).
 * For comparison, the teacher's (dlib) figures on the same CFP pairs and LFW View 1, from its cache.
@@ -88,8 +88,8 @@ def cfp_pairs(people: set[str], data_root: Path, seed: int = 0):
     """Same/different pairs among the held-out CFP people: frontal-frontal and frontal-profile.
 
     Same pairs: every frontal-frontal (resp. frontal-profile) pair of each person; different
-    pairs: as many random pairs of two different people. Returns {kind: (paths_a, paths_b, same,
-    person_fold)} where person_fold assigns each pair to one of 5 folds by its (first) person.
+    pairs: as many random pairs of two different people of one fold. Returns {kind: (paths_a,
+    paths_b, same, person_fold)} where person_fold assigns each pair to one of 5 folds by its people.
     """
     images = [im for im in list_source("cfp", data_root) if im.identity in people]
     by_person: dict[str, dict[str, list[str]]] = {}
@@ -106,13 +106,35 @@ def cfp_pairs(people: set[str], data_root: Path, seed: int = 0):
             for i, p in enumerate(fr):
                 for q in (ot[i + 1 :] if other == "frontal" else ot):
                     a.append(p), b.append(q), same.append(True), fold.append(fold_of[n])
+        by_fold = [[n for n in names if fold_of[n] == f] for f in range(5)]
         for _ in range(sum(same)):
-            n1, n2 = rng.sample(names, 2)
+            # Both people from one fold: a fold's people then appear in no other fold's pairs,
+            # which choose its threshold (before 2026-12-02 the second person was anyone).
+            n1 = rng.choice(names)
+            n2 = rng.choice([n for n in by_fold[fold_of[n1]] if n != n1])
             a.append(rng.choice(by_person[n1]["frontal"]))
             b.append(rng.choice(by_person[n2][other] or by_person[n2]["frontal"]))
             same.append(False)
             fold.append(fold_of[n1])
         out[kind] = (a, b, np.array(same), np.array(fold))
+    return out
+
+
+CFP_DRAWS = 10
+
+
+def evaluate_cfp_draws(emb: dict[str, np.ndarray], people: set[str], data_root: Path, draws: int = CFP_DRAWS) -> dict:
+    """CFP pair accuracy averaged over ``draws`` draws of folds and different-person pairs (seeds
+    0..draws-1). One draw is noisy: on the 33 clean held-out people the bundled model's
+    frontal-frontal accuracy ranged 91.5-94.9% over 8 seeds (sd 1.2 points), frontal-profile
+    79.3-84.3% (sd 1.7); a model comparison on one draw measures the draw."""
+    runs = [evaluate_cfp(emb, cfp_pairs(people, data_root, seed=seed)) for seed in range(draws)]
+    out = {}
+    for kind in runs[0]:
+        acc = [r[kind]["accuracy"] for r in runs]
+        out[kind] = {"accuracy": float(np.mean(acc)), "sd_over_draws": float(np.std(acc)),
+                     "draws": [round(a, 4) for a in acc], "pairs_per_draw": runs[0][kind]["pairs"],
+                     "auc": float(np.mean([r[kind]["auc"] for r in runs]))}
     return out
 
 
@@ -189,10 +211,11 @@ def main(argv=None) -> int:
     report["knn_view1_test_people"] = knn_report(lfw, test_people)
     held_out = clean_holdout_cfp_people(args.data, HOLDOUT_CFP)
     pairs = cfp_pairs(held_out, args.data)
-    report["cfp_held_out"] = evaluate_cfp(cfp, pairs)
+    report["cfp_held_out"] = evaluate_cfp(cfp, pairs)  # one draw (seed 0): the card's pair threshold
+    report["cfp_held_out_draws"] = evaluate_cfp_draws(cfp, held_out, args.data)
     # Before 2026-12-02 these figures used all 50 held-out people, 17 of whom are in LFW or
-    # CelebA under another name (and so were trained on); kept to compare with older reports.
-    report["cfp_held_out_all_50"] = evaluate_cfp(cfp, cfp_pairs(holdout_cfp_people(args.data, HOLDOUT_CFP), args.data))
+    # CelebA under another name (and so were trained on), and one draw; kept to compare.
+    report["cfp_held_out_all_50_draws"] = evaluate_cfp_draws(cfp, holdout_cfp_people(args.data, HOLDOUT_CFP), args.data)
     report["threshold"] = {
         "value": report["cfp_held_out"]["frontal-frontal"]["best_threshold_all_pairs"],
         "chosen_on": f"frontal-frontal pairs of {len(held_out)} held-out CFP people "
@@ -228,11 +251,14 @@ def main(argv=None) -> int:
         "lfw_view1_missing_pairs": v1["missing_pairs"],
         "lfw_view1_without_duplicated_people": {"accuracy": clean["accuracy"], "pairs": clean["pairs"]},
         "knn_view1_test_people": report["knn_view1_test_people"]["accuracy"],
-        "cfp_held_out_frontal_frontal": report["cfp_held_out"]["frontal-frontal"]["accuracy"],
-        "cfp_held_out_frontal_profile": report["cfp_held_out"]["frontal-profile"]["accuracy"],
+        # Means over CFP_DRAWS draws of folds and different-person pairs (one draw: sd 1-2 points).
+        "cfp_held_out_frontal_frontal": report["cfp_held_out_draws"]["frontal-frontal"]["accuracy"],
+        "cfp_held_out_frontal_profile": report["cfp_held_out_draws"]["frontal-profile"]["accuracy"],
+        "cfp_held_out_sd_over_draws": [report["cfp_held_out_draws"][k]["sd_over_draws"]
+                                       for k in ("frontal-frontal", "frontal-profile")],
         "cfp_held_out_people": len(held_out),
         "cfp_all_50_frontal_frontal_frontal_profile": [
-            report["cfp_held_out_all_50"][k]["accuracy"] for k in ("frontal-frontal", "frontal-profile")],
+            report["cfp_held_out_all_50_draws"][k]["accuracy"] for k in ("frontal-frontal", "frontal-profile")],
     }
     if view2:
         report["figures"]["lfw_view2_folds"] = report["view2"]["fold_accuracies"]

@@ -95,9 +95,9 @@ def data_of(recipe: dict) -> str:
     members = members_of(recipe)
     sources = sorted({s for m in members for s in m.get("sources", [])})
     never = []
-    if any(m.get("exclude") == "view1" for m in members):
+    if all(m.get("exclude") == "view1" for m in members):  # every network: one that saw them, saw them
         never.append("LFW's 1,711 View 1 DevTest people")
-    held = max(m.get("holdout_cfp_people", 0) for m in members)
+    held = min(m.get("holdout_cfp_people", 0) for m in members)
     if held:
         never.append(f"{held} CFP people held out for the cross-domain check")
     other_names = all(_lineage_excludes_other_names(m) for m in members)

@@ -235,8 +235,16 @@ def build_network(cfg: TrainConfig):
     )
 
 
-def init_weights(backbone, run: Path) -> None:
-    """Start from the network a finished run saved (its model.keras); the shapes must match."""
+def init_weights(backbone, run: Path, cfg: TrainConfig | None = None) -> None:
+    """Start from the network a finished run saved (its model.keras); the shapes must match, and
+    the run must have kept out the people ``cfg`` keeps out (else they are learnt all the same)."""
+    parent = run / "config.json"
+    if cfg is not None and parent.exists():
+        theirs_cfg = json.loads(parent.read_text())
+        for key in ("exclude", "holdout_cfp_people"):
+            if theirs_cfg.get(key) != getattr(cfg, key):
+                raise ValueError(f"{run} was trained with {key} {theirs_cfg.get(key)!r}, this config has "
+                                 f"{getattr(cfg, key)!r}: its network has seen people this run must not")
     source = keras.models.load_model(run / "model.keras", compile=False)
     theirs, ours = source.get_weights(), backbone.get_weights()
     if [w.shape for w in theirs] != [w.shape for w in ours]:
@@ -287,7 +295,7 @@ def train(cfg: TrainConfig, resume: bool = False, verbose: int = 1, data: Traini
     finally:
         keras.mixed_precision.set_global_policy("float32")  # layers keep theirs; nothing else inherits it
     if cfg.init_from:
-        init_weights(trainer.backbone, Path(cfg.init_from))
+        init_weights(trainer.backbone, Path(cfg.init_from), cfg)
     history, start = [], 0
     state_file = out / "state.json"
     if resume and state_file.exists():

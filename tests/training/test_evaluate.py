@@ -504,3 +504,46 @@ def test_knn_report_split():
     assert json.loads(json.dumps(result)) == result
     with pytest.raises(ValueError, match="two or more"):
         report.knn_report(embeddings, {"Ed_E"}, ks=(1,))
+
+
+def _fake_cfp(root, people=15):
+    import csv
+
+    (root / "cfp").mkdir()
+    with open(root / "cfp" / "manifest.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["path", "name", "pose"])
+        for k in range(people):
+            for j in range(3):
+                w.writerow([f"P{k}/frontal_0{j}.jpg", f"P{k}", "frontal"])
+            w.writerow([f"P{k}/profile_00.jpg", f"P{k}", "profile"])
+    return {f"cfp:P{k}" for k in range(people)}
+
+
+def test_cfp_figures_are_averaged_over_draws_of_pairs(tmp_path):
+    from training.evaluate import cfp_pairs, evaluate_cfp, evaluate_cfp_draws
+
+    people = _fake_cfp(tmp_path)
+    rng = np.random.default_rng(0)
+    centre = {f"P{k}": rng.normal(size=8) for k in range(15)}
+    emb = {f"P{k}/{f}": centre[f"P{k}"] + rng.normal(size=8) for k in range(15)
+           for f in ("frontal_00.jpg", "frontal_01.jpg", "frontal_02.jpg", "profile_00.jpg")}
+    out = evaluate_cfp_draws(emb, people, tmp_path, draws=4)
+    one = [evaluate_cfp(emb, cfp_pairs(people, tmp_path, seed=s))["frontal-frontal"]["accuracy"] for s in range(4)]
+    assert out["frontal-frontal"]["accuracy"] == pytest.approx(np.mean(one))
+    assert out["frontal-frontal"]["sd_over_draws"] == pytest.approx(np.std(one))
+    assert len(set(one)) > 1  # the draws differ: that is why they are averaged
+
+
+def test_cfp_different_pairs_keep_to_one_fold(tmp_path):
+    # A fold's people must not appear in the other folds' pairs, which choose its threshold.
+    from training.evaluate import cfp_pairs
+
+    people = _fake_cfp(tmp_path)
+    for kind, (a, b, same, fold) in cfp_pairs(people, tmp_path).items():
+        fold_of = {}
+        for p, q, f in zip(a, b, fold):
+            for person in (p.split("/")[0], q.split("/")[0]):
+                assert fold_of.setdefault(person, f) == f, (kind, person)
+        assert (~same).sum() == same.sum() > 0
+        assert all(p.split("/")[0] != q.split("/")[0] for p, q, s_ in zip(a, b, same) if not s_)

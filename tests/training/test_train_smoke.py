@@ -122,6 +122,17 @@ def test_a_run_killed_and_resumed_ends_where_an_unbroken_one_does(tmp_path, tiny
     assert worst < 1e-4, worst
 
 
+def test_a_run_cannot_start_from_a_network_that_saw_its_held_out_people(tmp_path):
+    from training.train import init_weights
+
+    parent = tmp_path / "parent"
+    parent.mkdir()
+    PRESETS["distill"].save(parent / "config.json")  # kept out View 1's DevTest people only
+    fold_run = PRESETS["distill"].replace(exclude="view2-fold-3")
+    with pytest.raises(ValueError, match="has seen people"):
+        init_weights(None, parent, fold_run)
+
+
 def test_offline_generator_trains(tmp_path, tiny_set):
     cfg = PRESETS["smoke"].replace(out_dir=str(tmp_path / "run"), miner="offline", epochs=1)
     out = train(cfg, data=tiny_set, verbose=0)
