@@ -208,11 +208,12 @@ def max_difference(model, tflite_path: Path, samples: np.ndarray) -> float:
     return float(np.abs(ref - lite).max())
 
 
-def update_card(model_dir: Path, report: dict | None = None, flip_average: bool | None = None) -> dict:
+def update_card(model_dir: Path, report: dict | None = None, flip_average: bool | None = None,
+                keep_thresholds: bool = False) -> dict:
     """Change an exported model's card without converting the model again: switch mirror-image
     averaging (a new version, so that libraries re-embed their faces), or take the thresholds and
-    figures of an evaluation report (made with the card as it is now). The training section is
-    rebuilt from the runs when they are still here."""
+    figures of an evaluation report (made with the card as it is now; ``keep_thresholds``: its
+    figures only). The training section is rebuilt from the runs when they are still here."""
     path = Path(model_dir) / "model_card.json"
     card = json.loads(path.read_text())
     emb = card["embedding"]
@@ -227,9 +228,10 @@ def update_card(model_dir: Path, report: dict | None = None, flip_average: bool 
             raise SystemExit(f"the report is of {report.get('version')}, the card is {card['version']}")
         fresh = build_card({}, card["sha256"], card["input"]["size"], emb["size"], report,
                            bool(emb.get("flip_average", False)))
-        card["embedding"] = {**emb, **fresh["embedding"]}
         card["figures"] = fresh["figures"]
-        if "operating_points" in fresh:
+        if not keep_thresholds:
+            card["embedding"] = {**emb, **fresh["embedding"]}
+        if "operating_points" in fresh and not keep_thresholds:
             card["operating_points"] = fresh["operating_points"]
     # The recipe as the runs now tell it (a fine-tune's starting point, the teacher, the data),
     # when the runs are still here.
@@ -253,11 +255,13 @@ def main(argv=None) -> int:
                     help="only rewrite this exported model's card: its training recipe as the runs now "
                          "tell it, and --report's figures and thresholds, --flip-average's switch")
     ap.add_argument("--flip-average", choices=["on", "off"], help="embed faces and their mirror images (default on)")
+    ap.add_argument("--keep-thresholds", action="store_true",
+                    help="with --update-card --report: take the report's figures, keep the card's thresholds")
     args = ap.parse_args(argv)
     report = json.loads(args.report.read_text()) if args.report else None
     flip = None if args.flip_average is None else args.flip_average == "on"
     if args.update_card:
-        card = update_card(args.update_card, report, flip)
+        card = update_card(args.update_card, report, flip, keep_thresholds=args.keep_thresholds)
         print(json.dumps({k: card[k] for k in ("version", "embedding")}, indent=2))
         return 0
     if args.run is None:

@@ -60,3 +60,24 @@ def test_updating_a_card_rebuilds_its_training_section_from_the_runs(tmp_path, m
     assert "dlib" in new["training"]["teacher"]
     assert new["version"] == card["version"] and new["sha256"] == card["sha256"]
     assert json.loads((model / "model_card.json").read_text()) == new
+
+
+def test_a_card_can_take_a_reports_figures_and_keep_its_thresholds(tmp_path):
+    from training.export import update_card
+
+    recipe = {"name": "distill", "exclude": "view1", "holdout_cfp_people": 50, "sources": ["lfw", "cfp"]}
+    model = tmp_path / "model"
+    model.mkdir()
+    card = build_card(recipe, "ef" * 32, 96, 128, None)
+    card["embedding"]["same_person_threshold"] = 1.0
+    card["operating_points"] = {"name_threshold": {"value": 0.86}}
+    (model / "model_card.json").write_text(json.dumps(card))
+    report = {"version": card["version"], "figures": {"cfp_held_out_frontal_frontal": 0.93},
+              "threshold": {"value": 1.2, "chosen_on": "elsewhere"},
+              "operating_points": {"name_threshold": {"value": 0.98}}}
+    new = update_card(model, report, keep_thresholds=True)
+    assert new["figures"]["cfp_held_out_frontal_frontal"] == 0.93
+    assert new["embedding"]["same_person_threshold"] == 1.0
+    assert new["operating_points"] == {"name_threshold": {"value": 0.86}}
+    # Trained before the held-out people's other names were kept out: the card says so.
+    assert "trained on under it" in new["training"]["data"]
