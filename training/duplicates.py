@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import sys
 from pathlib import Path
 
@@ -42,15 +43,17 @@ THRESHOLD = 0.05
 NAMED_THRESHOLD = 0.08
 
 
-def read_duplicates(path: Path = DUPLICATES_FILE) -> list[tuple[str, str]]:
-    """Pairs of source-prefixed identities that are one person."""
+@functools.lru_cache(maxsize=4)
+def read_duplicates(path: Path = DUPLICATES_FILE) -> tuple[tuple[str, str], ...]:
+    """Pairs of source-prefixed identities that are one person (read once: splits and the
+    evaluations ask for them several times a run)."""
     if not path.exists():
-        return []
+        return ()
     with open(path, newline="") as f:
-        return [(r["identity"], r["same_as"]) for r in csv.DictReader(f)]
+        return tuple((r["identity"], r["same_as"]) for r in csv.DictReader(f))
 
 
-def with_duplicates(people: set[str], pairs: list[tuple[str, str]] | None = None) -> set[str]:
+def with_duplicates(people: set[str], pairs=None) -> set[str]:
     """``people`` and every identity that is one of them in another source."""
     pairs = read_duplicates() if pairs is None else pairs
     out = set(people)
@@ -62,7 +65,7 @@ def with_duplicates(people: set[str], pairs: list[tuple[str, str]] | None = None
     return out
 
 
-def has_duplicate(pairs: list[tuple[str, str]] | None = None) -> set[str]:
+def has_duplicate(pairs=None) -> set[str]:
     """Every identity that appears in another source too."""
     pairs = read_duplicates() if pairs is None else pairs
     return {x for pair in pairs for x in pair}

@@ -97,6 +97,7 @@ def cfp_pairs(people: set[str], data_root: Path, seed: int = 0):
         by_person.setdefault(im.identity, {"frontal": [], "profile": []})[im.pose].append(im.path)
     names = sorted(by_person)
     fold_of = {n: i % 5 for i, n in enumerate(random.Random(seed).sample(names, len(names)))}
+    by_fold = [[n for n in names if fold_of[n] == f] for f in range(5)]
     rng = random.Random(seed)
     out = {}
     for kind, other in (("frontal-frontal", "frontal"), ("frontal-profile", "profile")):
@@ -106,7 +107,6 @@ def cfp_pairs(people: set[str], data_root: Path, seed: int = 0):
             for i, p in enumerate(fr):
                 for q in (ot[i + 1 :] if other == "frontal" else ot):
                     a.append(p), b.append(q), same.append(True), fold.append(fold_of[n])
-        by_fold = [[n for n in names if fold_of[n] == f] for f in range(5)]
         for _ in range(sum(same)):
             # Both people from one fold: a fold's people then appear in no other fold's pairs,
             # which choose its threshold (before 2026-12-02 the second person was anyone).

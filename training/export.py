@@ -100,12 +100,14 @@ def data_of(recipe: dict) -> str:
     held = min(m.get("holdout_cfp_people", 0) for m in members)
     if held:
         never.append(f"{held} CFP people held out for the cross-domain check")
-    other_names = all(_lineage_excludes_other_names(m) for m in members)
-    return (f"{', '.join(sources)} (every photo through the app's detector and aligner)"
-            + (f"; never trained on: {' and '.join(never)}" if never else "")
-            + ("" if not never else ", nor their other identities in the data" if other_names else
-               "; some of these people are in the data under another name too and were trained on"
-               " under it (training/duplicates.py): held-out figures leave them out"))
+    text = f"{', '.join(sources)} (every photo through the app's detector and aligner)"
+    if not never:
+        return text
+    text += f"; never trained on: {' and '.join(never)}"
+    if all(_lineage_excludes_other_names(m) for m in members):
+        return text + ", nor their other identities in the data"
+    return text + ("; some of these people are in the data under another name too and were trained on"
+                   " under it (training/duplicates.py): held-out figures leave them out")
 
 
 def _lineage_excludes_other_names(recipe: dict) -> bool:

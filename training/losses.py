@@ -74,9 +74,7 @@ def distill_regression_loss(student, teacher, mask=None):
     """Mean squared distance between the student's embedding and the teacher's (both unit), over
     the rows ``mask`` (1/0 per row: has a teacher embedding) keeps; all rows without one."""
     sq = ops.sum(ops.square(student - teacher), axis=1)
-    if mask is None:
-        return ops.mean(sq)
-    mask = ops.cast(mask, sq.dtype)
+    mask = ops.ones_like(sq) if mask is None else ops.cast(mask, sq.dtype)
     return ops.sum(sq * mask) / ops.maximum(ops.sum(mask), 1.0)
 
 
@@ -87,7 +85,8 @@ def distill_relational_loss(student, teacher, mask=None):
     together (as it did in View 2 fold runs, whose DevTest faces have no teacher rows)."""
     ds = pairwise_sq_distances(student)
     dt = pairwise_sq_distances(teacher)
-    m = ops.ones_like(ds) if mask is None else ops.cast(mask, ds.dtype)[:, None] * ops.cast(mask, ds.dtype)[None, :]
+    row = ops.ones_like(ds[0]) if mask is None else ops.cast(mask, ds.dtype)
+    m = row[:, None] * row[None, :]
     count = ops.maximum(ops.sum(m), 1.0)
     ds = ds / ops.maximum(ops.sum(ds * m) / count, 1e-6)
     dt = dt / ops.maximum(ops.sum(dt * m) / count, 1e-6)
