@@ -14,8 +14,10 @@
    for each person with at least MIN photos, the central faces of their first ENROL photos (by file
    name, among photos with a face) are moved to a person of that name (which confirms them); then
    the library refreshes and every other central face of those people is counted as the right
-   name, a wrong name, or unknown (target: wrong names <= 1%). Faces of people who were not named
-   that get a name anyway are counted apart (false positives).
+   name, a wrong name, or unknown (target: wrong names <= 1%). Faces of people who were not
+   named that get a name anyway are counted apart (false positives), and so are background faces named.
+   What the user sees is all of them together: of the names the app gives, the share that is
+   wrong (another named person's, or any name on someone never named).
 
 4. Album-sized groupings (``--subsets N:MIN``): a family album holds tens of people, not 1,711;
    random sets of N people with MIN+ photos are grouped on their own, BCubed averaged.
@@ -221,6 +223,14 @@ def recognition_experiment(lib: Library, central: dict, min_photos: int, enrol: 
     }
 
 
+def names_given(r: dict) -> tuple[int, int]:
+    """(names the app gave, how many of them are wrong) in a ``recognition_experiment``: a named
+    person's face under another name, or any name on a face of someone never named (central or
+    background)."""
+    bad = r["wrong"] + r["false_pos"] + r["bg_named"]
+    return r["correct"] + bad, bad
+
+
 def unmeasurable(lib: Library) -> str | None:
     """Why a library cannot be measured, or None. The measures start from no user decision: a kept
     library's copy that holds the names of a recognition experiment would count those faces as
@@ -383,6 +393,9 @@ def main(argv=None) -> int:
                 print(f"  false positives: {r['false_pos']} of the {r['others']} central faces of people not named "
                       f"got a name ({pct(r['false_pos'], r['others'])}); background faces named: "
                       f"{r['bg_named']} of {r['background']}")
+                given, bad = names_given(r)
+                print(f"  names given: {given}, of them wrong {pct(bad, given)} ({bad}: a named person's face under "
+                      "another name, or a face of someone never named)")
                 print(f"  naming: {r['decisions']} decisions in {r['naming_s']:.1f} s "
                       f"({1000 * r['naming_s'] / max(1, r['decisions']):.0f} ms each); refresh {r['refresh_s']:.2f} s")
                 if not args.no_personalise:

@@ -15,7 +15,10 @@ be closer (``turned_thresholds``): its embedding is less sure. The library names
 card's ``name_threshold``, stricter than its pair threshold (``training/operating_points.py``).
 Measured on LFW's View 1 test people (``benchmarks/album.py``, README): with 3 named photos per
 person, 81.4% named right, 0.81% wrong (bundled two-network model of 2026-12-01; 83.3% / 1.14%
-at the pair threshold).
+at the pair threshold). Strangers are the larger risk: people never named whose faces come close
+to a named one. Of all the names the bundled model of 2026-12-02 gives there, 20% are wrong, nearly
+all on strangers; a stricter naming threshold trades them for right names (README, "Strangers
+named").
 """
 
 from __future__ import annotations

@@ -51,3 +51,8 @@ def test_faces_left_with_another_models_embedding_stop_the_measures(tmp_path, ca
     assert run(library) == 2
     out, err = capsys.readouterr()
     assert "faces still carry another model's embedding" in err and "BCubed" not in out
+
+
+def test_names_given_to_people_never_named_count_as_wrong():
+    r = {"correct": 90, "wrong": 1, "false_pos": 7, "bg_named": 2}
+    assert album.names_given(r) == (100, 10)  # 1 named person's face under another name + 9 strangers
