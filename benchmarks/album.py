@@ -201,7 +201,7 @@ def recognition_experiment(lib: Library, central: dict, min_photos: int, enrol: 
     personalised = lib.refresh()["personalised"]
     refresh = time.perf_counter() - t
     faces = face_labels(lib)
-    correct = wrong = unknown = 0
+    correct = wrong = unknown = sure_right = 0
     for name, items in named.items():
         for _, fid in items[enrol:]:
             f = faces[fid]
@@ -209,13 +209,17 @@ def recognition_experiment(lib: Library, central: dict, min_photos: int, enrol: 
                 unknown += 1
             elif f["person"] == name:
                 correct += 1
+                sure_right += f["sure"]
             else:
                 wrong += 1
     others = [fid for name, items in by_person.items() if name not in named for _, fid in items]
     false_pos = sum(1 for fid in others if faces[fid]["person"] is not None)
     background = [fid for fid in faces if fid not in central]
     bg_named = sum(1 for fid in background if faces[fid]["person"] is not None)
+    # Sure suggestions ("Confirm sure suggestions" takes them at once): how many, how many wrong.
+    sure = sum(1 for f in faces.values() if f["sure"])
     return {
+        "sure": sure, "sure_wrong": sure - sure_right,
         "people": len(named), "enrolled": sum(min(enrol, len(v)) for v in named.values()),
         "evaluated": correct + wrong + unknown, "correct": correct, "wrong": wrong, "unknown": unknown,
         "others": len(others), "false_pos": false_pos, "background": len(background), "bg_named": bg_named,
@@ -396,6 +400,8 @@ def main(argv=None) -> int:
                 given, bad = names_given(r)
                 print(f"  names given: {given}, of them wrong {pct(bad, given)} ({bad}: a named person's face under "
                       "another name, or a face of someone never named)")
+                print(f"  sure suggestions (confirmed at once by 'Confirm sure suggestions'): {r['sure']} "
+                      f"({pct(r['sure'], given)} of names given), of them wrong {pct(r['sure_wrong'], r['sure'])} ({r['sure_wrong']})")
                 print(f"  naming: {r['decisions']} decisions in {r['naming_s']:.1f} s "
                       f"({1000 * r['naming_s'] / max(1, r['decisions']):.0f} ms each); refresh {r['refresh_s']:.2f} s")
                 if not args.no_personalise:

@@ -53,7 +53,8 @@ def add_library_commands(sub) -> None:
 
     p = command("confirm", "confirm suggested faces (or every suggestion of --person)", run_confirm)
     p.add_argument("faces", nargs="*", metavar="FACE")
-    p.add_argument("--person", help="confirm all of this person's suggestions")
+    p.add_argument("--person", help="confirm this person's sure suggestions (few such are wrong, strangers counted)")
+    p.add_argument("--less-sure-too", action="store_true", help="with --person: confirm all of their suggestions")
 
     p = command("hide", "hide a person from listings (--show to undo)", run_hide)
     p.add_argument("person")
@@ -235,7 +236,9 @@ def run_confirm(args) -> int:
 
     if not args.faces and not args.person:
         raise UserError("give face ids or --person")
-    n = _open(args).people.confirm([parse_face_id(f) for f in args.faces], person=args.person)
+    lib = _open(args)
+    sure = None if args.less_sure_too or not args.person else lib.sure_confidence
+    n = lib.people.confirm([parse_face_id(f) for f in args.faces], person=args.person, min_confidence=sure)
     return _done(args, f"{n} faces confirmed", {"confirmed": n})
 
 

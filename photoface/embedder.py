@@ -49,12 +49,25 @@ class ModelCard:
     # Naming a frontal face by k-NN: stricter than the pair threshold, so that few named people's
     # photos get a wrong name (training/operating_points.py). Older cards: the pair threshold.
     name_threshold: float
+    # Sure suggestions: within this (at most ``name_threshold``), few names given are wrong even
+    # counting strangers, and "Confirm sure suggestions" takes them. Older cards: name_threshold.
+    sure_threshold: float
     raw: dict
 
     def blending(self, scale: float = 1.0) -> tuple[int, float, int] | None:
         """``cluster.group_faces``'s ``blend``, its radius times ``scale`` (the user's strictness):
         None when the card does not blend."""
         return (self.group_blend, self.group_blend_radius * scale, self.group_blend_rounds) if self.group_blend else None
+
+    @property
+    def sure_confidence(self) -> float:
+        """The least ``recognise.Match.confidence`` of a sure suggestion: a nearest face at the sure
+        threshold, all votes for the person. Confidence falls with the distance relative to the
+        face's threshold, so the same cut holds for turned faces and at any strictness. A card
+        without a stricter sure threshold: 0, every suggestion is sure."""
+        if self.sure_threshold >= self.name_threshold:
+            return 0.0
+        return 1.0 - 0.5 * self.sure_threshold / self.name_threshold
 
     @property
     def turned_scale(self) -> float:
@@ -84,6 +97,8 @@ class ModelCard:
                 turned_group_threshold=(float(raw["embedding"]["turned_group_threshold"])
                                         if "turned_group_threshold" in raw["embedding"] else None),
                 name_threshold=float(raw["embedding"].get("name_threshold", raw["embedding"]["same_person_threshold"])),
+                sure_threshold=float(raw["embedding"].get("sure_threshold", raw["embedding"].get(
+                    "name_threshold", raw["embedding"]["same_person_threshold"]))),
                 raw=raw,
             )
         except FileNotFoundError:

@@ -92,6 +92,12 @@ class Library:
         return self.card.name_threshold * self.strictness
 
     @property
+    def sure_confidence(self) -> float:
+        """Suggestions at least this sure are "sure" (``ModelCard.sure_confidence``; the same at any
+        strictness), to 4 places as stored."""
+        return round(self.card.sure_confidence, 4)
+
+    @property
     def group_threshold(self) -> float:
         return self.card.group_threshold * self.strictness
 
@@ -199,7 +205,8 @@ class Library:
             "ORDER BY (a.state = 'confirmed') DESC, a.confidence DESC, p.path, f.x",
             params,
         )
-        return [_face_dict(r) for r in rows]
+        cut = self.sure_confidence
+        return [_face_dict(r, cut) for r in rows]
 
     def photo_errors(self) -> list[dict]:
         return [dict(r) for r in self.db.query("SELECT path, error FROM photos WHERE status = 'error' ORDER BY path")]
@@ -304,7 +311,7 @@ def _choose_face(faces, index: int, path):
     return by_size[index]
 
 
-def _face_dict(r) -> dict:
+def _face_dict(r, sure_confidence: float) -> dict:
     marks = decode_array(r["landmarks"], (5, 2))
     return {
         "id": r["id"], "photo_id": r["photo_id"], "path": r["path"],
@@ -314,4 +321,6 @@ def _face_dict(r) -> dict:
         "person_id": r["person_id"], "person": r["name"],
         "group": r["group_id"], "state": r["state"] or ("ignored" if r["ignored"] else "ungrouped"),
         "confidence": r["confidence"],
+        # a suggestion close enough that few such are wrong, strangers counted (``sure_confidence``)
+        "sure": r["state"] == "suggested" and r["confidence"] is not None and r["confidence"] >= sure_confidence,
     }

@@ -307,15 +307,17 @@ class People:
             self._record(c, change, "reject", f"rejected {len(rejected)} faces")
         return len(rejected)
 
-    def confirm(self, face_ids=None, person=None) -> int:
-        """Confirm suggestions: the given faces, or every suggestion of ``person``."""
+    def confirm(self, face_ids=None, person=None, min_confidence: float | None = None) -> int:
+        """Confirm suggestions: the given faces, or every suggestion of ``person`` (those at least
+        ``min_confidence`` sure, if given: ``Library.sure_confidence`` for the sure ones)."""
         with self.db.transaction() as c:
             if person is not None:
                 target = person if isinstance(person, Target) else self.resolve(person)
                 if target.kind != "person":
                     raise UserError("only a person's suggestions can be confirmed; name the group instead")
                 faces = [r[0] for r in c.execute(
-                    "SELECT face_id FROM assignments WHERE person_id = ? AND state = 'suggested'", (target.id,))]
+                    "SELECT face_id FROM assignments WHERE person_id = ? AND state = 'suggested' "
+                    "AND (? IS NULL OR confidence >= ?)", (target.id, min_confidence, min_confidence))]
             else:
                 faces = self._check_faces(c, face_ids or [])
             change = _Change(c)

@@ -149,3 +149,32 @@ def test_output_cut_short_by_a_pipe_is_not_an_error(tmp_path, photos):
     )
     assert proc.stdout == "["
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
+
+
+def test_confirm_person_takes_the_sure_suggestions_unless_asked_for_all(tmp_path, capsys):
+    import numpy as np
+
+    from photoface.library import Library
+
+    from .library_fixtures import add_faces
+
+    path = tmp_path / "lib.sqlite3"
+    lib = Library.open(path)
+    card = lib.card
+    e0, e1, e2 = np.eye(128, dtype=np.float32)[:3]
+
+    def at(d, towards):  # a unit vector at squared distance d from e0
+        cos = 1 - d / 2
+        return cos * e0 + np.sqrt(1 - cos * cos) * towards
+
+    ids = add_faces(lib, [e0, at(card.sure_threshold * 0.8, e1), at((card.sure_threshold + card.name_threshold) / 2, e2)])
+    lib.people.move([ids[0]], new_name="Ann")
+    lib.refresh()
+    lib.close()
+    code, out, _ = run(capsys, "confirm", "--library", path, "--person", "Ann", "--json")
+    assert code == 0 and json.loads(out)["confirmed"] == 1
+    code, out, _ = run(capsys, "faces", "--library", path, "--json")
+    faces = json.loads(out)
+    assert sorted((f["state"], f["sure"]) for f in faces) == [("confirmed", False)] * 2 + [("suggested", False)]
+    code, out, _ = run(capsys, "confirm", "--library", path, "--person", "Ann", "--less-sure-too", "--json")
+    assert code == 0 and json.loads(out)["confirmed"] == 1

@@ -474,3 +474,38 @@ def test_a_photo_the_user_says_holds_someone_twice_is_grouped_like_any_other(lib
     lib.people.merge([f"g{assignment(lib, ids[0])['group_id']}", f"g{assignment(lib, ids[1])['group_id']}"])
     lib.refresh()
     assert len({assignment(lib, f)["group_id"] for f in ids}) == 1
+
+
+def test_confirming_a_persons_suggestions_at_once_takes_only_the_sure_ones(lib, tmp_path):
+    """Few suggestions within the card's sure threshold are wrong, strangers counted; farther
+    ones are left to check one by one (a confirmed face draws its look-alikes to the name)."""
+    import json
+
+    from photoface.embedder import ModelCard
+
+    card = lib.card
+    assert card.sure_threshold < card.name_threshold  # the bundled card's operating point
+    e0, e1, e2 = np.eye(128, dtype=np.float32)[:3]
+    sure_d, less_d = card.sure_threshold * 0.8, (card.sure_threshold + card.name_threshold) / 2
+    ids = add_faces(lib, [e0, at(e0, sure_d, e1), at(e0, less_d, e2)])
+    lib.people.move([ids[0]], new_name="Ann")
+    lib.refresh()
+    faces = {f["id"]: f for f in lib.list_faces(lib.people.resolve("Ann"))}
+    assert [faces[i]["state"] for i in ids] == ["confirmed", "suggested", "suggested"]
+    assert [faces[i]["sure"] for i in ids] == [False, True, False]
+    assert lib.people.confirm(person="Ann", min_confidence=lib.sure_confidence) == 1
+    assert [assignment(lib, i)["state"] for i in ids] == ["confirmed", "confirmed", "suggested"]
+    # the cut is the same at any strictness: both thresholds scale
+    lib.set_strictness(1.1)
+    lib.refresh()
+    assert lib.sure_confidence == round(card.sure_confidence, 4)
+    assert [f["sure"] for f in lib.list_faces(face_ids=[ids[2]])] == [False]
+    assert lib.people.confirm(person="Ann") == 1  # without a cut: every suggestion
+
+    # A card without a sure threshold: every suggestion is sure, as before.
+    raw = {"model_file": "m.tflite", "sha256": "", "version": "v", "input": {"size": 96},
+           "embedding": {"size": 128, "distance": "squared_l2", "same_person_threshold": 0.9, "name_threshold": 0.8}}
+    path = tmp_path / "old_card.json"
+    path.write_text(json.dumps(raw))
+    old = ModelCard.load(path)
+    assert old.sure_threshold == 0.8 and old.sure_confidence == 0.0

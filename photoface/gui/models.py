@@ -258,9 +258,13 @@ class FacesModel(_ImageRows):
                 return f"{round(100 * f['confidence'])}%"
             return None
         if role == SubtitleRole:
-            return {"confirmed": "confirmed", "suggested": "suggested", "auto": ""}.get(f["state"], f["state"])
+            if f["state"] == "suggested":
+                return "suggested · sure" if f.get("sure") else "suggested"
+            return {"confirmed": "confirmed", "auto": ""}.get(f["state"], f["state"])
         if role == Qt.ToolTipRole:
             conf = f" ({round(100 * f['confidence'])}% sure)" if f["confidence"] is not None else ""
+            if f["state"] == "suggested":
+                conf += ": a sure suggestion" if f.get("sure") else ": less sure, check it"
             return f"{f['path']}\nface f{f['id']}: {f['state']}{conf}"
         if role == PlaceholderRole:
             return ""

@@ -38,7 +38,11 @@ class PersonView(LibraryPage):
         self.info.setEnabled(False)
         self.rename_button = QPushButton("Rename…")
         self.rename_button.clicked.connect(self.rename)
-        self.confirm_all_button = QPushButton("Confirm all suggestions")
+        # Only the sure suggestions at once: a confirmed face becomes a reference for the name, so
+        # a stranger confirmed by the bulk button would draw their look-alikes to it.
+        self.confirm_all_button = QPushButton("Confirm sure suggestions")
+        self.confirm_all_button.setToolTip("Confirm the suggestions close enough that few such are wrong; "
+                                           "check the others one by one")
         self.confirm_all_button.clicked.connect(self.confirm_all)
         self.find_button = QPushButton("Find photos")
         self.find_button.clicked.connect(lambda: self.target and controller.findPerson.emit(str(self.target)))
@@ -140,7 +144,8 @@ class PersonView(LibraryPage):
         self.title.setText(summary.name or "Unnamed group")
         bits = [plural(summary.photos, "photo"), plural(summary.faces, "face")]
         if summary.suggested:
-            bits.append(f"{summary.suggested} suggested (outlined) to check")
+            sure = sum(1 for f in faces if f.get("sure"))
+            bits.append(f"{summary.suggested} suggested (outlined) to check" + (f", {sure} of them sure" if sure else ""))
         self.info.setText(" · ".join(bits))
         self._update_actions()
 
@@ -174,7 +179,7 @@ class PersonView(LibraryPage):
         self.rename_button.setEnabled(self.summary is not None)
         self.rename_button.setText("Rename…" if is_person else "Name…")
         self.confirm_all_button.setVisible(is_person)
-        self.confirm_all_button.setEnabled(is_person and bool(self.summary.suggested))
+        self.confirm_all_button.setEnabled(is_person and any(f.get("sure") for f in self.model.faces()))
         self.find_button.setEnabled(self.summary is not None)
         self.selection_label.setText(f"{len(faces)} selected" if faces else "Select faces to correct them")
 
@@ -198,7 +203,10 @@ class PersonView(LibraryPage):
 
     def confirm_all(self) -> None:
         t = self.target
-        self.controller.decide(lambda lib: lib.people.confirm(person=t), lambda n: f"Confirmed {plural(n, 'face')}")
+        left = sum(1 for f in self.model.faces() if f["state"] == "suggested" and not f.get("sure"))
+        rest = f"; {left} less sure left to check" if left else ""
+        self.controller.decide(lambda lib: lib.people.confirm(person=t, min_confidence=lib.sure_confidence),
+                               lambda n: f"Confirmed {plural(n, 'sure suggestion')}{rest}")
 
     def reject(self) -> None:
         ids = self._ids()

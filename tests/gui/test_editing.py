@@ -13,7 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QItemSelectionModel, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox
 
-from photoface.gui.models import SummaryRole, TargetRole
+from photoface.gui.models import SubtitleRole, SummaryRole, TargetRole
 from photoface.gui.settings import AppSettings, SettingsDialog, resolve_library_path
 from photoface.library import PersonSummary
 
@@ -390,3 +390,27 @@ def test_ctrl_z_in_the_filter_box_undoes_typing_first_then_the_last_decision(qtb
     qtbot.keyClick(box, Qt.Key_Z, Qt.ControlModifier)  # nothing left to type-undo: the decision
     qtbot.waitUntil(lambda: faces_by_ref(window) == before)
     assert window.statusBar().currentMessage().startswith("Undid: ")
+
+
+def test_confirm_sure_suggestions_leaves_the_less_sure_ones_to_check(qtbot, make_window, library_copy):
+    window = make_window(library_copy)
+    view = open_person(qtbot, window, "obama")
+    faces = view.model.faces()
+    sure = [f["id"] for f in faces if f["sure"]]
+    less_sure = [f["id"] for f in faces if f["state"] == "suggested" and not f["sure"]]
+    assert sure and less_sure, "album-mini's obama has suggestions of both kinds at the bundled card"
+    assert "of them sure" in view.info.text()
+    assert view.confirm_all_button.isEnabled() and view.confirm_all_button.text() == "Confirm sure suggestions"
+    subtitles = {f["id"]: view.model.index(r).data(SubtitleRole) for r, f in enumerate(faces)}
+    assert {subtitles[i] for i in sure} == {"suggested · sure"} and {subtitles[i] for i in less_sure} == {"suggested"}
+
+    qtbot.mouseClick(view.confirm_all_button, Qt.LeftButton)
+    wait_idle(qtbot, window)
+    states = {f["id"]: f["state"] for f in view.model.faces()}
+    assert all(states[i] == "confirmed" for i in sure)
+    assert not any(states.get(i) == "confirmed" for i in less_sure)
+    s = "" if len(sure) == 1 else "s"
+    assert window.statusBar().currentMessage() == (
+        f"Confirmed {len(sure)} sure suggestion{s}; {len(less_sure)} less sure left to check. Ctrl+Z undoes it.")
+    assert undo(qtbot, window).startswith("Undid: confirmed")
+    assert {f["id"]: f["state"] for f in view.model.faces()} == {f["id"]: f["state"] for f in faces}

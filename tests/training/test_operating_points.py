@@ -223,3 +223,19 @@ def test_writing_only_some_points_keeps_the_cards_others(tmp_path):
     with pytest.raises(ValueError, match="no such operating point: name"):
         write_card(tmp_path, points, only=["name"])
     assert write_card(tmp_path, points)["embedding"]["group_threshold"] == 0.33  # all of them
+
+
+def test_sure_suggestions_are_those_within_the_largest_threshold_giving_few_wrong_names():
+    from training.operating_points import SURE_WRONG, name_threshold, naming_rates, sure_threshold
+
+    x, ids = people(n_people=50, per=8, spread=1.0, seed=4)
+    pair = 1.2
+    naming = name_threshold(x, ids, pair, draws=10)
+    assert naming["among_strangers"]["suggestions_wrong"] > SURE_WRONG  # naming itself gives more wrong
+    s = sure_threshold(x, ids, naming["value"], pair, draws=10)
+    assert s["value"] < naming["value"] and s["suggestions_wrong"] <= SURE_WRONG and s["named_people"] == 25
+    assert s["suggestions_wrong"] == naming_rates(x, ids, s["value"], pair, draws=10, named=25)["suggestions_wrong"]
+    assert naming_rates(x, ids, s["value"] + 0.01, pair, draws=10, named=25)["suggestions_wrong"] > SURE_WRONG
+    # where naming already gives few names wrongly, every suggestion is sure
+    x, ids = people(n_people=40, per=6, spread=0.3, seed=5)
+    assert sure_threshold(x, ids, 0.7, 0.7, draws=10)["value"] == 0.7
