@@ -36,7 +36,7 @@ import sqlite3
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -218,8 +218,10 @@ def recognition_experiment(lib: Library, central: dict, min_photos: int, enrol: 
     bg_named = sum(1 for fid in background if faces[fid]["person"] is not None)
     # Sure suggestions ("Confirm sure suggestions" takes them at once): how many, how many wrong.
     sure = sum(1 for f in faces.values() if f["sure"])
+    # Whose names strangers get: a few look-alike magnets point at what the model separates worst.
+    magnets = Counter(faces[fid]["person"] for fid in others + background if faces[fid]["person"] is not None)
     return {
-        "sure": sure, "sure_wrong": sure - sure_right,
+        "sure": sure, "sure_wrong": sure - sure_right, "magnets": magnets.most_common(5),
         "people": len(named), "enrolled": sum(min(enrol, len(v)) for v in named.values()),
         "evaluated": correct + wrong + unknown, "correct": correct, "wrong": wrong, "unknown": unknown,
         "others": len(others), "false_pos": false_pos, "background": len(background), "bg_named": bg_named,
@@ -400,6 +402,8 @@ def main(argv=None) -> int:
                 given, bad = names_given(r)
                 print(f"  names given: {given}, of them wrong {pct(bad, given)} ({bad}: a named person's face under "
                       "another name, or a face of someone never named)")
+                if r["magnets"]:
+                    print("  names most given to people never named: " + ", ".join(f"{n} {k}" for n, k in r["magnets"]))
                 print(f"  sure suggestions (confirmed at once by 'Confirm sure suggestions'): {r['sure']} "
                       f"({pct(r['sure'], given)} of names given), of them wrong {pct(r['sure_wrong'], r['sure'])} ({r['sure_wrong']})")
                 print(f"  naming: {r['decisions']} decisions in {r['naming_s']:.1f} s "
