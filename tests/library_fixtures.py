@@ -15,6 +15,13 @@ def unit(v) -> np.ndarray:
     return v / np.linalg.norm(v, axis=-1, keepdims=True)
 
 
+def at(origin, distance, towards):
+    """A unit vector at squared distance ``distance`` from unit ``origin``, turned towards the
+    (orthogonal, unit) ``towards``."""
+    cos = 1 - distance / 2
+    return cos * origin + np.sqrt(1 - cos * cos) * towards
+
+
 def identities(n_people: int, per_person, dim: int = 128, spread: float = 0.04, seed: int = 0):
     """Embeddings of ``n_people`` well-separated people: same person ~0.34 apart (squared L2),
     different people ~2 apart; ``per_person`` is an int or a list of counts."""

@@ -156,18 +156,13 @@ def test_confirm_person_takes_the_sure_suggestions_unless_asked_for_all(tmp_path
 
     from photoface.library import Library
 
-    from .library_fixtures import add_faces
+    from .library_fixtures import add_faces, at
 
     path = tmp_path / "lib.sqlite3"
     lib = Library.open(path)
     card = lib.card
     e0, e1, e2 = np.eye(128, dtype=np.float32)[:3]
-
-    def at(d, towards):  # a unit vector at squared distance d from e0
-        cos = 1 - d / 2
-        return cos * e0 + np.sqrt(1 - cos * cos) * towards
-
-    ids = add_faces(lib, [e0, at(card.sure_threshold * 0.8, e1), at((card.sure_threshold + card.name_threshold) / 2, e2)])
+    ids = add_faces(lib, [e0, at(e0, card.sure_threshold * 0.8, e1), at(e0, (card.sure_threshold + card.name_threshold) / 2, e2)])
     lib.people.move([ids[0]], new_name="Ann")
     lib.refresh()
     lib.close()

@@ -8,7 +8,7 @@ import pytest
 from photoface.errors import UserError
 from photoface.library import Library
 
-from .library_fixtures import add_faces, assignment, identities, unit
+from .library_fixtures import add_faces, assignment, at, identities, unit
 
 
 @pytest.fixture
@@ -24,13 +24,6 @@ def three_people(lib):
     ids = add_faces(lib, embs)
     lib.refresh()
     return np.array(ids), labels
-
-
-def at(origin, distance, towards):
-    """A unit vector at squared distance ``distance`` from unit ``origin``, turned towards the
-    (orthogonal, unit) ``towards``."""
-    cos = 1 - distance / 2
-    return cos * origin + np.sqrt(1 - cos * cos) * towards
 
 
 def groups(lib):

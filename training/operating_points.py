@@ -202,45 +202,51 @@ def naming_rates(embeddings: np.ndarray, identities, threshold: float, pair_thre
             "suggestions_wrong": (wrong + strangers_named) / max(given, 1)}
 
 
+def _largest_passing(top: float, rates, passes, floor: float, at_top: dict | None = None) -> tuple[float, dict]:
+    """(threshold, its ``rates``): ``top``, or the first 0.01 step below it down to ``floor``,
+    whose rates ``passes`` (the last step tried when none does). ``at_top``: rates(top), if known."""
+    t, r = top, rates(top) if at_top is None else at_top
+    for step in np.arange(np.floor(top * 100 - 1e-6) / 100, floor, -0.01):
+        if passes(r):
+            break
+        t = round(float(step), 2)
+        r = rates(t)
+    return float(t), r
+
+
+def _half(identities) -> int:
+    """How many people are named in the half-strangers simulation."""
+    return max(1, len(np.unique(np.asarray(identities))) // 2)
+
+
 def name_threshold(embeddings: np.ndarray, identities, pair_threshold: float, draws: int = NAME_DRAWS) -> dict:
     """The largest threshold (0.01 steps down from the pair threshold) at which ``naming_rates``
     names at most ``NAME_WRONG`` of the named people's photos wrong. Recorded beside it, there and
     at the pair threshold: the rates with half of the people named, the rest strangers."""
-    half = max(1, len(np.unique(np.asarray(identities))) // 2)
+    half = _half(identities)
     at_pair = naming_rates(embeddings, identities, pair_threshold, pair_threshold, draws)
-    t, rates = pair_threshold, at_pair
-    below = np.floor(pair_threshold * 100 - 1e-6) / 100  # the first 0.01 step under the pair threshold
-    for step in np.arange(below, 0.2, -0.01):
-        if rates["wrong"] <= NAME_WRONG:
-            break
-        t = round(float(step), 2)
-        rates = naming_rates(embeddings, identities, t, pair_threshold, draws)
+    t, rates = _largest_passing(pair_threshold, lambda t: naming_rates(embeddings, identities, t, pair_threshold, draws),
+                                lambda r: r["wrong"] <= NAME_WRONG, floor=0.2, at_top=at_pair)
 
     def among_strangers(threshold: float) -> dict:
         return {"named_people": half, **naming_rates(embeddings, identities, threshold, pair_threshold, draws, named=half)}
 
-    return {"value": float(t), "wrong_target": NAME_WRONG, **rates, "among_strangers": among_strangers(t),
+    return {"value": t, "wrong_target": NAME_WRONG, **rates, "among_strangers": among_strangers(t),
             "at_pair_threshold": {**at_pair, "among_strangers": among_strangers(pair_threshold)},
             "chosen_on": NAME_CHOSEN_ON}
 
 
 def sure_threshold(embeddings: np.ndarray, identities, naming: float, pair_threshold: float,
-                   draws: int = NAME_DRAWS) -> dict:
-    """The largest threshold (0.01 steps down from the naming threshold ``naming``) at which, with half of the
-    people named and the rest strangers, at most ``SURE_WRONG`` of the names given are wrong."""
-    half = max(1, len(np.unique(np.asarray(identities))) // 2)
-
-    def rates(t: float) -> dict:
-        return naming_rates(embeddings, identities, t, pair_threshold, draws, named=half)
-
-    t, r = naming, rates(naming)
-    below = np.floor(naming * 100 - 1e-6) / 100
-    for step in np.arange(below, 0.05, -0.01):
-        if r["suggestions_wrong"] <= SURE_WRONG:
-            break
-        t = round(float(step), 2)
-        r = rates(t)
-    return {"value": float(t), "wrong_target": SURE_WRONG, "named_people": half, **r, "chosen_on": SURE_CHOSEN_ON}
+                   draws: int = NAME_DRAWS, at_naming: dict | None = None) -> dict:
+    """The largest threshold (0.01 steps down from the naming threshold ``naming``) at which, with
+    half of the people named and the rest strangers, at most ``SURE_WRONG`` of the names given are
+    wrong. ``at_naming``: those rates at ``naming``, if known (``name_threshold``'s
+    ``among_strangers``)."""
+    half = _half(identities)
+    at_top = None if at_naming is None else {k: v for k, v in at_naming.items() if k != "named_people"}
+    t, r = _largest_passing(naming, lambda t: naming_rates(embeddings, identities, t, pair_threshold, draws, named=half),
+                            lambda r: r["suggestions_wrong"] <= SURE_WRONG, floor=0.05, at_top=at_top)
+    return {"value": t, "wrong_target": SURE_WRONG, "named_people": half, **r, "chosen_on": SURE_CHOSEN_ON}
 
 
 def operating_points(embeddings: np.ndarray, identities, pair_threshold: float | None = None,
@@ -256,7 +262,9 @@ def operating_points(embeddings: np.ndarray, identities, pair_threshold: float |
     if pair_threshold is None:
         return out
     out["name_threshold"] = name_threshold(embeddings, identities, pair_threshold, name_draws)
-    out["sure_threshold"] = sure_threshold(embeddings, identities, out["name_threshold"]["value"], pair_threshold, name_draws)
+    naming = out["name_threshold"]
+    out["sure_threshold"] = sure_threshold(embeddings, identities, naming["value"], pair_threshold, name_draws,
+                                           at_naming=naming["among_strangers"])
     if profiles is not None and len(profiles[0]):
         out["turned_threshold"] = turned_threshold(embeddings, identities, *profiles, pair_threshold)
         out["turned_group_threshold"] = turned_group_threshold(embeddings, identities, *profiles)
