@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .align import align_face
+from .align import TEMPLATES, align_face
 from .config import models_dir
 from .errors import ModelError
 from .runtime import LiteModel
@@ -28,6 +28,7 @@ class ModelCard:
     sha256: str
     version: str
     input_size: int
+    template: str  # the crop's geometry (``photoface.align.TEMPLATES``); older cards: "arcface"
     embedding_size: int
     distance: str
     threshold: float  # verification: "same person?" for one pair (best accuracy)
@@ -79,11 +80,12 @@ class ModelCard:
     def load(cls, path: Path) -> "ModelCard":
         try:
             raw = json.loads(Path(path).read_text())
-            return cls(
+            card = cls(
                 model_file=raw["model_file"],
                 sha256=raw["sha256"],
                 version=raw["version"],
                 input_size=int(raw["input"]["size"]),
+                template=str(raw["input"].get("template", "arcface")),
                 embedding_size=int(raw["embedding"]["size"]),
                 distance=raw["embedding"]["distance"],
                 threshold=float(raw["embedding"]["same_person_threshold"]),
@@ -101,6 +103,9 @@ class ModelCard:
                     "name_threshold", raw["embedding"]["same_person_threshold"]))),
                 raw=raw,
             )
+            if card.template not in TEMPLATES:
+                raise ValueError(f"unknown crop template {card.template!r}")
+            return card
         except FileNotFoundError:
             raise ModelError(f"model card not found: {path}") from None
         except (KeyError, TypeError, ValueError) as exc:
@@ -137,7 +142,7 @@ class Embedder:
         return self.card.threshold
 
     def align(self, rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-        return align_face(rgb, landmarks, self.card.input_size)
+        return align_face(rgb, landmarks, self.card.input_size, self.card.template)
 
     def embed_crops(self, crops: np.ndarray, batch: int = 32) -> np.ndarray:
         """Embeddings of aligned uint8 crops (n, s, s, 3) -> (n, d), unit length."""

@@ -1,7 +1,7 @@
 """Evaluate an exported embedder (``.tflite`` + model card) on LFW and the held-out CFP people.
 
     python -m training.evaluate --model resources/models --out reports/bundled [--run runs/distill]
-        [--view2 FOLD=MODEL_DIR ...] [--from-photos] [--compare-to MODEL_DIR]
+        [--view2 FOLD=MODEL_DIR ... | --view2-all-folds] [--from-photos] [--compare-to MODEL_DIR]
 
 The model runs exactly as in the app (``photoface.embedder.Embedder``). Faces are the cached
 crops of ``training.prepare`` (made by the app's own detector and aligner); ``--from-photos``
@@ -46,15 +46,15 @@ from .splits import clean_holdout_cfp_people, holdout_cfp_people
 HOLDOUT_CFP = 50
 
 
-def cached_crops(source: str, size: int, cache_dir: Path) -> tuple[list[str], np.ndarray] | None:
-    path = cache_paths(cache_dir, source, size)["crops"]
+def cached_crops(source: str, size: int, cache_dir: Path, template: str = "arcface") -> tuple[list[str], np.ndarray] | None:
+    path = cache_paths(cache_dir, source, size, template)["crops"]
     if not path.exists():
         return None
     det = np.load(cache_paths(cache_dir, source, size)["detections"])
     return [str(p) for p in det["paths"]], np.load(path, mmap_mode="r")
 
 
-def crops_from_photos(source: str, size: int, data_root: Path, keep=None) -> tuple[list[str], np.ndarray]:
+def crops_from_photos(source: str, size: int, data_root: Path, keep=None, template: str = "arcface") -> tuple[list[str], np.ndarray]:
     """Detect and align each photo through the app (the central face; none -> no crop); with
     ``keep`` (a function of the image), only the photos it accepts."""
     from photoface.align import align_face
@@ -72,14 +72,14 @@ def crops_from_photos(source: str, size: int, data_root: Path, keep=None) -> tup
         rgb = detector.decode(im.file(data_root)).pixels
         sx, sy = det.width / rgb.shape[1], det.height / rgb.shape[0]
         paths.append(im.path)
-        crops.append(align_face(rgb, face.landmarks / (sx, sy), size))
+        crops.append(align_face(rgb, face.landmarks / (sx, sy), size, template))
     return paths, np.stack(crops)
 
 
 def embed_source(embedder, source, data_root, cache_dir, from_photos=False, keep=None) -> dict[str, np.ndarray]:
-    size = embedder.input_size
-    got = None if from_photos else cached_crops(source, size, cache_dir)
-    paths, crops = got if got else crops_from_photos(source, size, data_root, keep)
+    size, template = embedder.input_size, embedder.card.template
+    got = None if from_photos else cached_crops(source, size, cache_dir, template)
+    paths, crops = got if got else crops_from_photos(source, size, data_root, keep, template)
     emb = np.concatenate([embedder.embed_crops(np.asarray(crops[i : i + 512])) for i in range(0, len(paths), 512)])
     return dict(zip(paths, emb))
 
@@ -180,6 +180,9 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--run", type=Path, help="training folder (for the loss plot and recipe)")
     ap.add_argument("--view2", nargs="*", default=[], metavar="FOLD=MODEL_DIR")
+    ap.add_argument("--view2-all-folds", action="store_true",
+                    help="all ten View 2 folds with --model itself: only for a model that never trained "
+                         "on an LFW person (an imported network), where every fold's model is the same")
     ap.add_argument("--from-photos", action="store_true")
     ap.add_argument("--compare-to", type=Path, metavar="MODEL_DIR",
                     help="another model (e.g. the bundled one): McNemar test on the View 1 DevTest pairs")
@@ -229,6 +232,8 @@ def main(argv=None) -> int:
         fold, model_dir = item.split("=", 1)
         fold_emb = embed_source(Embedder(Path(model_dir), verify=False), "lfw", args.data, args.cache, args.from_photos)
         view2[fold] = evaluate_view2(fold_emb, protocol, folds=[int(fold)])
+    if args.view2_all_folds:
+        view2 = {str(f): evaluate_view2(lfw, protocol, folds=[f]) for f in range(10)}
     if view2:
         report["view2"] = {
             "folds": sorted(view2, key=int),

@@ -121,6 +121,8 @@ def load_networks(run_dirs):
     """The network of one run, or the ``Averaged`` ensemble of several, and the recipe for the card."""
     import keras
 
+    from . import backbones  # noqa: F401 (registers the custom layers saved models use)
+
     run_dirs = [Path(r) for r in ([run_dirs] if isinstance(run_dirs, (str, Path)) else run_dirs)]
     models = [keras.models.load_model(r / "model.keras", compile=False) for r in run_dirs]
     configs = [recipe_of(r) for r in run_dirs]
@@ -139,14 +141,7 @@ def build_card(config: dict, sha256: str, size: int, embedding: int, report: dic
         "sha256": sha256,
         "version": f"{config.get('name', 'model')}-{today}-{sha256[:8]}" + ("-flip" if flip_average else ""),
         "date": today,
-        "input": {
-            "size": size,
-            "channels": "RGB",
-            "dtype": "float32",
-            "range": "0..255 (the model normalises: (x - 127.5) / 128)",
-            "alignment": "photoface.align.align_face: 5-point similarity to the ArcFace template "
-            f"scaled to {size}x{size}",
-        },
+        "input": input_section(config, size),
         "embedding": {
             "size": embedding,
             "normalised": "L2",
@@ -163,7 +158,33 @@ def build_card(config: dict, sha256: str, size: int, embedding: int, report: dic
     }
 
 
+def input_section(config: dict, size: int) -> dict:
+    """What the app feeds the network: the crop's geometry and the pixels' range."""
+    template = members_of(config)[0].get("template", "arcface")
+    if template == "dlib-chip":
+        return {
+            "size": size, "channels": "RGB", "dtype": "float32", "template": template,
+            "range": "0..255 (the model normalises: (x - dlib's channel means 122.782, 117.001, 104.298) / 256)",
+            "alignment": "photoface.align.align_face: 5-point similarity (MTCNN's eye centres, nose tip and "
+            f"mouth corners) to the points of dlib's face chip (150x150, padding 0.25) scaled to {size}x{size}",
+        }
+    return {
+        "size": size, "channels": "RGB", "dtype": "float32", "template": template,
+        "range": "0..255 (the model normalises: (x - 127.5) / 128)",
+        "alignment": f"photoface.align.align_face: 5-point similarity to the ArcFace template scaled to {size}x{size}",
+    }
+
+
 def training_section(recipe: dict) -> dict:
+    if "imported" in recipe:  # an imported network, as it came
+        return {"recipe": recipe, "lineage": recipe["imported"],
+                "data": "none of ours: the imported weights as they are (no fine-tune)"}
+    if "imported_from" in recipe:  # training.finetune: an imported network, fine-tuned
+        return {"recipe": recipe, "lineage": recipe["imported_from"]["imported"],
+                "fine_tune": (f"units from {recipe['train_from']} on, triplet loss (semi-hard, P x K, "
+                              f"{recipe['lookalike_batches']:.0%} of batches of look-alike people) + "
+                              f"{recipe['stay_weight']} x squared distance to the imported network's embedding"),
+                "data": data_of(recipe)}
     teacher = teacher_of(recipe)
     return {"recipe": recipe, **({"teacher": teacher} if teacher else {}), "data": data_of(recipe)}
 
@@ -190,11 +211,11 @@ def export(run_dir, out_dir: Path, report: dict | None = None, samples: np.ndarr
     return card
 
 
-def sample_faces(size: int, count: int = 64) -> np.ndarray | None:
+def sample_faces(size: int, count: int = 64, template: str = "arcface") -> np.ndarray | None:
     """Cached LFW crops of the View 1 test people (the first ``count``), if the cache exists."""
     from .prepare import cache_paths, default_cache_dir
 
-    paths = cache_paths(default_cache_dir(), "lfw", size)
+    paths = cache_paths(default_cache_dir(), "lfw", size, template)
     if not paths["crops"].exists():
         return None
     return np.asarray(np.load(paths["crops"], mmap_mode="r")[:count])
@@ -268,8 +289,9 @@ def main(argv=None) -> int:
         return 0
     if args.run is None:
         ap.error("--run is required (or --update-card)")
-    size = json.loads((args.run[0] / "config.json").read_text())["input_size"]  # the same for all: see Averaged
-    card = export(args.run, args.out, report, sample_faces(size), flip_average=flip is not False)
+    config = json.loads((args.run[0] / "config.json").read_text())  # size and crop: the same for all (Averaged)
+    samples = sample_faces(config["input_size"], template=config.get("template", "arcface"))
+    card = export(args.run, args.out, report, samples, flip_average=flip is not False)
     print(json.dumps({k: card[k] for k in ("version", "sha256", "input", "embedding")}, indent=2))
     return 0
 

@@ -85,9 +85,9 @@ def _crop_one(args):
     from photoface.align import align_face
     from photoface.decode import decode_file
 
-    index, path, landmarks, box, size, want_teacher = args
+    index, path, landmarks, box, size, template, want_teacher = args
     rgb = decode_file(path).pixels
-    crop = align_face(rgb, landmarks, size)
+    crop = align_face(rgb, landmarks, size, template)
     emb = _worker["teacher"].embed(rgb, box) if want_teacher and "teacher" in _worker else None
     return index, crop, emb
 
@@ -125,13 +125,14 @@ def _fill_fallbacks(images, sizes, landmarks, boxes, found) -> None:
                 boxes[i] = rel_box * np.tile(sizes[i], 2)
 
 
-def crop_source(images, data_root, det: Detections, size: int, workers: int, teacher: bool, skip=frozenset()):
+def crop_source(images, data_root, det: Detections, size: int, workers: int, teacher: bool, skip=frozenset(),
+                template: str = "arcface"):
     """Aligned crops (and teacher embeddings; NaN rows for identities in ``skip``)."""
     n = len(images)
     crops = np.zeros((n, size, size, 3), np.uint8)
     embs = np.full((n, 128), np.nan, np.float32) if teacher else None
     jobs = [
-        (i, str(im.file(data_root)), det.landmarks[i], det.boxes[i], size, teacher and im.identity not in skip)
+        (i, str(im.file(data_root)), det.landmarks[i], det.boxes[i], size, template, teacher and im.identity not in skip)
         for i, im in enumerate(images)
     ]
     with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(teacher,)) as pool:
@@ -153,18 +154,20 @@ def _progress(stage: str, done: int, total: int) -> None:
         print(f"  {stage}: {done}/{total}", file=sys.stderr, flush=True)
 
 
-def cache_paths(cache_dir: Path, source: str, size: int) -> dict[str, Path]:
+def cache_paths(cache_dir: Path, source: str, size: int, template: str = "arcface") -> dict[str, Path]:
+    crops = f"{source}-crops{size}" + ("" if template == "arcface" else f"-{template}")
     return {
         "detections": cache_dir / f"{source}-detections.npz",
-        "crops": cache_dir / f"{source}-crops{size}.npy",
+        "crops": cache_dir / f"{crops}.npy",
         "teacher": cache_dir / f"{source}-teacher.npy",
         "summary": cache_dir / f"{source}-summary.json",
     }
 
 
-def prepare(source, data_root, cache_dir, size=112, workers=2, teacher=False, skip=frozenset()) -> dict:
+def prepare(source, data_root, cache_dir, size=112, workers=2, teacher=False, skip=frozenset(),
+            template="arcface") -> dict:
     images = list_source(source, data_root)
-    paths = cache_paths(cache_dir, source, size)
+    paths = cache_paths(cache_dir, source, size, template)
     cache_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
     if paths["detections"].exists():
@@ -181,7 +184,7 @@ def prepare(source, data_root, cache_dir, size=112, workers=2, teacher=False, sk
     need_crops = not paths["crops"].exists()
     need_teacher = teacher and not paths["teacher"].exists()
     if need_crops or need_teacher:
-        crops, embs = crop_source(images, data_root, det, size, workers, need_teacher, skip)
+        crops, embs = crop_source(images, data_root, det, size, workers, need_teacher, skip, template)
         np.save(paths["crops"], crops)
         if need_teacher:
             np.save(paths["teacher"], embs)
@@ -204,6 +207,7 @@ def main(argv=None) -> int:
     ap.add_argument("--data", type=Path, default=default_data_root())
     ap.add_argument("--cache", type=Path, default=default_cache_dir())
     ap.add_argument("--size", type=int, default=112)
+    ap.add_argument("--template", default="arcface", help="crop geometry (photoface.align.TEMPLATES)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--teacher", action="store_true", help="also cache dlib teacher embeddings")
     ap.add_argument(
@@ -217,7 +221,8 @@ def main(argv=None) -> int:
 
         skip = frozenset(f"lfw:{n}" for n in read_people(args.teacher_skip_lfw))
     for source in args.sources:
-        print(json.dumps(prepare(source, args.data, args.cache, args.size, args.workers, args.teacher, skip)))
+        print(json.dumps(prepare(source, args.data, args.cache, args.size, args.workers, args.teacher, skip,
+                                            args.template)))
     return 0
 
 

@@ -1,5 +1,6 @@
 """Embedding networks: a compact CNN mapping an aligned face to a 128-d unit vector."""
 
+from .dlib_resnet import build_dlib_resnet  # noqa: F401 (also registers its layers for loading)
 from .resnet import build_resnet
 
 BACKBONES = {"resnet": build_resnet}

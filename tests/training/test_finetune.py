@@ -1,0 +1,90 @@
+"""Fine-tuning the imported dlib network: a few steps on a few dozen real faces."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+pytest.importorskip("tensorflow", reason="TensorFlow (training extra) is needed")
+pytest.importorskip("face_recognition_models", reason="needs face-recognition-models (pip install -e '.[teacher]')")
+
+from tests.conftest import data_dir  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def lfw_faces():
+    """3 photos each of 8 LFW DevTrain people, cut as the app cuts them for dlib's network."""
+    from photoface.align import align_face
+    from photoface.decode import decode_file
+    from photoface.detection import FaceDetector, central_face
+
+    root = data_dir("lfw", "images")
+    detector = FaceDetector()
+    crops, labels, names = [], [], []
+    for folder in sorted(root.iterdir()):
+        photos = sorted(folder.glob("*.jpg"))[:3]
+        if len(photos) < 3:
+            continue
+        for path in photos:
+            rgb = decode_file(path).pixels
+            face = central_face(detector.detect(rgb), rgb.shape[1], rgb.shape[0])
+            crops.append(align_face(rgb, face.landmarks, 150, "dlib-chip"))
+            labels.append(len(names))
+        names.append(folder.name)
+        if len(names) == 8:
+            break
+    return np.stack(crops), np.array(labels, np.int32), names
+
+
+def test_finetune_lowers_the_loss_resumes_exports_and_the_app_reads_it(tmp_path, lfw_faces):
+    import keras
+
+    from photoface.config import models_dir
+    from photoface.embedder import Embedder
+    from training.backbones.dlib_resnet import split
+    from training.export import export
+    from training.finetune import PRESETS, FinetuneConfig, train
+    from training.import_dlib import import_dlib
+    from training.losses import triplet_semihard_loss
+
+    import_dlib(tmp_path / "dlib")
+    # A margin no network meets on these faces, so the triplet loss has room to fall.
+    cfg = replace(PRESETS["smoke"], init_from=str(tmp_path / "dlib"), out_dir=str(tmp_path / "ft"),
+                  alpha=1.0, stay_weight=0.0, epochs=3, steps_per_epoch=5)
+    crops, labels, _ = lfw_faces
+
+    def loss(run: str) -> float:
+        model = keras.models.load_model(tmp_path / run / "model.keras", compile=False)
+        return float(triplet_semihard_loss(model(crops.astype(np.float32)), labels, cfg.alpha))
+
+    before = loss("dlib")
+    start = keras.models.load_model(tmp_path / "dlib" / "model.keras", compile=False)
+    trunk, head = split(start, cfg.train_from)
+    x = crops[:4].astype(np.float32)
+    assert np.abs(np.asarray(head(trunk(x))) - np.asarray(start(x))).max() < 1e-5
+    train(replace(cfg, epochs=2), faces=lfw_faces)
+    assert json.loads((tmp_path / "ft" / "state.json").read_text())["epoch"] == 2
+    train(cfg, resume=True, faces=lfw_faces)  # epoch 3 only, from the saved head and optimizer
+    history = json.loads((tmp_path / "ft" / "state.json").read_text())["history"]
+    assert [h["epoch"] for h in history] == [1, 2, 3]
+    assert loss("ft") < before
+    # Only the units from train_from on changed.
+    tuned = keras.models.load_model(tmp_path / "ft" / "model.keras", compile=False)
+    trunk_a, _ = split(start, cfg.train_from)
+    trunk_b, _ = split(tuned, cfg.train_from)
+    assert all(np.array_equal(a, b) for a, b in zip(trunk_a.get_weights(), trunk_b.get_weights()))
+    assert not np.array_equal(start.get_layer("fc").get_weights()[0], tuned.get_layer("fc").get_weights()[0])
+
+    card = export(tmp_path / "ft", tmp_path / "model")
+    assert card["input"]["template"] == "dlib-chip" and card["training"]["lineage"]["licence"].startswith("public domain")
+    for name in ("pnet.tflite", "rnet.tflite", "onet.tflite", "detector.json"):
+        (tmp_path / "model" / name).symlink_to(models_dir() / name)
+    embedder = Embedder(tmp_path / "model")
+    emb = embedder.embed_crops(crops[:4])
+    assert emb.shape == (4, 128) and np.allclose(np.linalg.norm(emb, axis=1), 1, atol=1e-5)
+    assert embedder.card.template == "dlib-chip" and embedder.input_size == 150
