@@ -156,6 +156,11 @@ def run_scan(args) -> int:
               f"in {_duration(s.seconds)}")
         if s.reembedded:
             print(f"{s.reembedded} faces re-embedded with the current model")
+        if s.named_from_metadata:
+            print(f"{s.named_from_metadata} faces named from the photos' metadata (XMP face regions; "
+                  "'photoface undo' takes them back)")
+        for path, reason in s.metadata_problems:
+            print(f"  {path}: names not read: {reason}")
         st = lib.stats()
         print(f"library: {st['photos']} photos, {st['faces']} faces, {st['people']} people, {st['groups']} unnamed groups")
         if s.failed:
