@@ -94,6 +94,13 @@ def add_library_commands(sub) -> None:
                    help="learn a metric on your confirmed faces for recognition, used only where it "
                         "recognises held-out confirmed faces better than plain distances (off by default)")
 
+    p = command("write-xmp", "write confirmed names into XMP face regions (MWG and Microsoft) that "
+                "digiKam, Lightroom and others read: sidecars by default", run_write_xmp)
+    p.add_argument("people", nargs="*", metavar="PERSON", help="only photos of these people (names or p<ID>)")
+    p.add_argument("--embed", action="store_true",
+                   help="write into the JPEG and PNG photos themselves (image data unchanged) instead of sidecars")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
     command("export", "people, faces and decisions as JSON", run_export, json_flag=False)
     command("errors", "photos that could not be read, with the reason", run_errors)
 
@@ -361,6 +368,35 @@ def run_settings(args) -> int:
         for key, value in data.items():
             print(f"{key.replace('_', ' ')}: {value}")
     return 0
+
+
+def run_write_xmp(args) -> int:
+    from .xmp.writer import write_photos
+
+    lib = _open(args)
+    people = None
+    if args.people:
+        targets = [lib.people.resolve(p) for p in args.people]
+        if any(t.kind != "person" for t in targets):
+            raise UserError("only named people's faces are written; name the group first")
+        people = [t.id for t in targets]
+    progress = None
+    if not args.quiet:
+        report = _Progress()
+
+        def progress(done, total, path):
+            from .scan import ScanProgress
+
+            report(ScanProgress(done, total, 0, 0.0, path, phase="writing XMP"))
+    summary = write_photos(lib.db, people=people, embed=args.embed, progress=progress)
+    if args.json:
+        _print_json(summary.to_dict())
+    else:
+        where = "photos" if args.embed else "sidecars"
+        print(f"{len(summary.written)} {where} written, {summary.unchanged} already up to date")
+        for path, reason in summary.failed:
+            print(f"  {path}: not written: {reason}")
+    return 1 if summary.failed else 0
 
 
 def run_export(args) -> int:
