@@ -93,6 +93,10 @@ def add_library_commands(sub) -> None:
     p.add_argument("--personalise", choices=["on", "off"],
                    help="learn a metric on your confirmed faces for recognition, used only where it "
                         "recognises held-out confirmed faces better than plain distances (off by default)")
+    p.add_argument("--read-xmp", choices=["on", "off"],
+                   help="on scan, name faces from names other apps wrote into the photos' XMP (on by default)")
+    p.add_argument("--write-xmp", choices=["on", "off"],
+                   help="after every decision, write the names into the photos' XMP sidecars (off by default)")
 
     p = command("write-xmp", "write confirmed names into XMP face regions (MWG and Microsoft) that "
                 "digiKam, Lightroom and others read: sidecars by default", run_write_xmp)
@@ -108,7 +112,8 @@ def add_library_commands(sub) -> None:
 def _open(args):
     from .library import Library
 
-    return Library.open(args.library)
+    args.opened = Library.open(args.library)
+    return args.opened
 
 
 def _print_json(data) -> None:
@@ -209,11 +214,20 @@ def run_faces(args) -> int:
     return 0
 
 
-def _done(args, message: str, data=None) -> int:
+def _done(args, message: str, data=None, touched=None) -> int:
+    """A decision was made: say so, and write sidecars if the library's setting asks for it."""
+    from .xmp.writer import after_decision
+
+    lib = getattr(args, "opened", None)
+    written = after_decision(lib.db, touched) if lib is not None else None
     if getattr(args, "json", False):
         _print_json(data if data is not None else {"ok": True, "message": message})
     else:
         print(message)
+        if written is not None and written.written:
+            print(f"{len(written.written)} XMP sidecars written")
+    for path, reason in written.failed if written is not None else []:
+        print(f"photoface: {path}: names not written: {reason}", file=sys.stderr)
     return 0
 
 
@@ -273,8 +287,12 @@ def run_cover(args) -> int:
 
 
 def run_undo(args) -> int:
-    what = _open(args).people.undo()
-    return _done(args, f"undone: {what}", {"undone": what})
+    from .xmp.writer import touched_photos
+
+    lib = _open(args)
+    touched = touched_photos(lib.db)  # the undone entry is gone afterwards
+    what = lib.people.undo()
+    return _done(args, f"undone: {what}", {"undone": what}, touched=touched)
 
 
 def run_find(args) -> int:
@@ -347,6 +365,12 @@ def run_settings(args) -> int:
     if args.personalise is not None:
         lib.set_personalised(args.personalise == "on")
         regroup = True
+    from . import xmp
+
+    if args.read_xmp is not None:
+        lib.db.set_setting(xmp.SETTING_READ, "1" if args.read_xmp == "on" else "0")
+    if args.write_xmp is not None:
+        lib.db.set_setting(xmp.SETTING_WRITE, "1" if args.write_xmp == "on" else "0")
     if regroup:
         lib.refresh()
     data = {
@@ -360,6 +384,8 @@ def run_settings(args) -> int:
         "group_blend_rounds": lib.card.group_blend_rounds,
         "group_blend_radius": round(lib.card.group_blend_radius * lib.strictness, 4),  # how far a blended neighbour may be
         "personalise": lib.personalised,
+        "read_xmp": xmp.read_enabled(lib.db),
+        "write_xmp": xmp.write_enabled(lib.db),
         "model": lib.card.version,
     }
     if args.json:
