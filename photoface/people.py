@@ -163,6 +163,11 @@ class People:
                         "VALUES (?, ?, ?, ?, ?, ?)",
                         (fid, a["person_id"], a["group_id"], a["state"], a["confidence"], a.get("pinned", 0)),
                     )
+                elif row["action"] == IMPORT_ACTION and not state["ignored"]:
+                    # A face named as its photo was scanned had no group yet: give it one, so it
+                    # stays in view until the next scan regroups.
+                    c.execute("INSERT INTO assignments(face_id, group_id, state) VALUES (?, ?, 'auto')",
+                              (fid, new_group_id(self.db)))
                 for r in state["rejections"]:
                     c.execute(
                         "INSERT OR IGNORE INTO rejections(face_id, person_id, created_at) VALUES (?, ?, ?)",

@@ -124,8 +124,10 @@ def test_regions_exiftool_wrote_name_faces_on_scan(tmp_path, capsys):
 
     code, out, _ = run(capsys, "undo", "--library", lib)
     assert "named 4 faces from photos' metadata" in out
-    assert not [f for f in faces(capsys, lib) if f["person"]]
-    assert len(faces(capsys, lib)) == 9  # the face added from a region went with the undo
+    after = faces(capsys, lib)
+    assert not [f for f in after if f["person"]]
+    assert len(after) == 9  # the face added from a region went with the undo
+    assert all(f["state"] == "auto" for f in after)  # every face still shows, in a group
 
 
 @needs_exiftool

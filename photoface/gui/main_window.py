@@ -241,6 +241,10 @@ class MainWindow(QMainWindow):
             bits.append(f"{summary.removed} removed")
         if summary.failed:
             bits.append(f"{len(summary.failed)} unreadable")
+        if summary.named_from_metadata:
+            bits.append(f"{summary.named_from_metadata} faces named from the photos' metadata")
+        if summary.metadata_problems:
+            bits.append(f"names not read from {len({p for p, _ in summary.metadata_problems})} photos")
         head = f"Scan of {where} stopped; what was scanned is kept" if summary.interrupted else f"Scanned {where}"
         self.statusBar().showMessage(f"{head}: {', '.join(bits)} ({duration(summary.seconds)})", 15000)
 
