@@ -258,3 +258,19 @@ def test_embed_writes_into_jpeg_and_png_keeping_image_data_and_refuses_others(tm
     assert "Warning" not in exiftool("-validate", "-warning", "-a", photos / "a.jpg")
     code, out, _ = run(capsys, "scan", "--library", lib, "--workers", "1", photos)
     assert "3 unchanged" in out  # the library knows the files it rewrote
+
+
+@needs_exiftool
+def test_names_embedded_in_png_webp_and_tiff_are_read(tmp_path, capsys, astronaut):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    face = (180 / 512, 40 / 512, 110 / 512, 140 / 512)
+    for suffix in ("png", "webp", "tif"):
+        path = photos / f"a.{suffix}"
+        Image.fromarray(astronaut).save(path)
+        exiftool("-q", "-overwrite_original", f"-RegionInfo={{RegionList=[{mwg_region(suffix.upper(), face)}]}}", path)
+    lib = tmp_path / "lib.sqlite3"
+    code, out, _ = run(capsys, "scan", "--library", lib, "--workers", "1", photos)
+    assert code == 0 and "3 faces named" in out
+    named = {f["path"].rsplit(".", 1)[1]: f["person"] for f in faces(capsys, lib) if f["state"] == "confirmed"}
+    assert named == {"png": "PNG", "webp": "WEBP", "tif": "TIF"}
