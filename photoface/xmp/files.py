@@ -22,7 +22,7 @@ def sidecar_candidates(photo) -> list[Path]:
 
 def existing_sidecar(photo) -> Path | None:
     for c in sidecar_candidates(photo):
-        # A sidecar named in any case (photo.XMP) counts: cameras and Windows write upper case.
+        # photo.XMP counts too: some cameras and Windows tools write the suffix in upper case.
         for name in (c, c.with_suffix(".XMP")):
             if name.is_file():
                 return name
@@ -116,6 +116,3 @@ def orientation_of(path) -> int:
     except Exception:  # the scan already read it; a file that changed since keeps it upright
         return 1
 
-
-__all__ = ["sidecar_candidates", "existing_sidecar", "embedded_packet", "photo_regions", "upright_pixels",
-           "orientation_of", "PhotoRegions"]
