@@ -54,6 +54,8 @@ class PhotoResult:
     faces: list[FaceResult] = field(default_factory=list)
     error: str | None = None
     seconds: dict = field(default_factory=dict)  # read, decode, detect, embed
+    regions: list = field(default_factory=list)  # (name, index in faces) from the photo's XMP (photoface.xmp)
+    notes: list = field(default_factory=list)  # problems with the photo's metadata, one line each
 
 
 class Analyser:

@@ -93,6 +93,17 @@ def add_library_commands(sub) -> None:
     p.add_argument("--personalise", choices=["on", "off"],
                    help="learn a metric on your confirmed faces for recognition, used only where it "
                         "recognises held-out confirmed faces better than plain distances (off by default)")
+    p.add_argument("--read-xmp", choices=["on", "off"],
+                   help="on scan, name faces from names other apps wrote into the photos' XMP (on by default)")
+    p.add_argument("--write-xmp", choices=["on", "off"],
+                   help="after every decision, write the names into the photos' XMP sidecars (off by default)")
+
+    p = command("write-xmp", "write confirmed names into XMP face regions (MWG and Microsoft) that "
+                "digiKam, Lightroom and others read: sidecars by default", run_write_xmp)
+    p.add_argument("people", nargs="*", metavar="PERSON", help="only photos of these people (names or p<ID>)")
+    p.add_argument("--embed", action="store_true",
+                   help="write into the JPEG and PNG photos themselves (image data unchanged) instead of sidecars")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
     command("export", "people, faces and decisions as JSON", run_export, json_flag=False)
     command("errors", "photos that could not be read, with the reason", run_errors)
@@ -101,7 +112,8 @@ def add_library_commands(sub) -> None:
 def _open(args):
     from .library import Library
 
-    return Library.open(args.library)
+    args.opened = Library.open(args.library)
+    return args.opened
 
 
 def _print_json(data) -> None:
@@ -156,6 +168,11 @@ def run_scan(args) -> int:
               f"in {_duration(s.seconds)}")
         if s.reembedded:
             print(f"{s.reembedded} faces re-embedded with the current model")
+        if s.named_from_metadata:
+            print(f"{s.named_from_metadata} faces named from the photos' metadata (XMP face regions; "
+                  "'photoface undo' takes them back)")
+        for path, reason in s.metadata_problems:
+            print(f"  {path}: names not read: {reason}")
         st = lib.stats()
         print(f"library: {st['photos']} photos, {st['faces']} faces, {st['people']} people, {st['groups']} unnamed groups")
         if s.failed:
@@ -197,11 +214,20 @@ def run_faces(args) -> int:
     return 0
 
 
-def _done(args, message: str, data=None) -> int:
+def _done(args, message: str, data=None, touched=None) -> int:
+    """A decision was made: say so, and write sidecars if the library's setting asks for it."""
+    from .xmp.writer import after_decision
+
+    lib = getattr(args, "opened", None)
+    written = after_decision(lib.db, touched) if lib is not None else None
     if getattr(args, "json", False):
         _print_json(data if data is not None else {"ok": True, "message": message})
     else:
         print(message)
+        if written is not None and written.written:
+            print(f"{len(written.written)} XMP sidecars written")
+    for path, reason in written.failed if written is not None else []:
+        print(f"photoface: {path}: names not written: {reason}", file=sys.stderr)
     return 0
 
 
@@ -261,8 +287,12 @@ def run_cover(args) -> int:
 
 
 def run_undo(args) -> int:
-    what = _open(args).people.undo()
-    return _done(args, f"undone: {what}", {"undone": what})
+    from .xmp.writer import touched_photos
+
+    lib = _open(args)
+    touched = touched_photos(lib.db)  # the undone entry is gone afterwards
+    what = lib.people.undo()
+    return _done(args, f"undone: {what}", {"undone": what}, touched=touched)
 
 
 def run_find(args) -> int:
@@ -335,6 +365,12 @@ def run_settings(args) -> int:
     if args.personalise is not None:
         lib.set_personalised(args.personalise == "on")
         regroup = True
+    from . import xmp
+
+    if args.read_xmp is not None:
+        lib.db.set_setting(xmp.SETTING_READ, "1" if args.read_xmp == "on" else "0")
+    if args.write_xmp is not None:
+        lib.db.set_setting(xmp.SETTING_WRITE, "1" if args.write_xmp == "on" else "0")
     if regroup:
         lib.refresh()
     data = {
@@ -348,6 +384,8 @@ def run_settings(args) -> int:
         "group_blend_rounds": lib.card.group_blend_rounds,
         "group_blend_radius": round(lib.card.group_blend_radius * lib.strictness, 4),  # how far a blended neighbour may be
         "personalise": lib.personalised,
+        "read_xmp": xmp.read_enabled(lib.db),
+        "write_xmp": xmp.write_enabled(lib.db),
         "model": lib.card.version,
     }
     if args.json:
@@ -356,6 +394,35 @@ def run_settings(args) -> int:
         for key, value in data.items():
             print(f"{key.replace('_', ' ')}: {value}")
     return 0
+
+
+def run_write_xmp(args) -> int:
+    from .xmp.writer import write_photos
+
+    lib = _open(args)
+    people = None
+    if args.people:
+        targets = [lib.people.resolve(p) for p in args.people]
+        if any(t.kind != "person" for t in targets):
+            raise UserError("only named people's faces are written; name the group first")
+        people = [t.id for t in targets]
+    progress = None
+    if not args.quiet:
+        report = _Progress()
+
+        def progress(done, total, path):
+            from .scan import ScanProgress
+
+            report(ScanProgress(done, total, 0, 0.0, path, phase="writing XMP"))
+    summary = write_photos(lib.db, people=people, embed=args.embed, progress=progress)
+    if args.json:
+        _print_json(summary.to_dict())
+    else:
+        where = "photos" if args.embed else "sidecars"
+        print(f"{len(summary.written)} {where} written, {summary.unchanged} already up to date")
+        for path, reason in summary.failed:
+            print(f"  {path}: not written: {reason}")
+    return 1 if summary.failed else 0
 
 
 def run_export(args) -> int:

@@ -15,6 +15,8 @@ from .errors import UserError
 from .grouping import Thresholds, new_group_id, suggest, write_suggestions
 from .store import Database
 
+IMPORT_ACTION = "import"  # names read from photos' metadata on a scan
+
 
 @dataclass(frozen=True)
 class Target:
@@ -42,6 +44,7 @@ class _Change:
         self.c = conn
         self.faces: dict[int, dict] = {}
         self.people: dict[int, dict | None] = {}
+        self.created_faces: list[int] = []  # faces the decision added (names read from metadata)
 
     def faces_(self, ids) -> None:
         for fid in ids:
@@ -66,7 +69,10 @@ class _Change:
         self.people.setdefault(pid, None)
 
     def to_json(self) -> str:
-        return json.dumps({"faces": self.faces, "people": self.people})
+        data = {"faces": self.faces, "people": self.people}
+        if self.created_faces:
+            data["created_faces"] = self.created_faces
+        return json.dumps(data)
 
 
 class People:
@@ -123,6 +129,8 @@ class People:
             if row is None:
                 raise UserError("nothing to undo")
             before = json.loads(row["before"])
+            # Faces the decision added (from a photo's metadata) go with it.
+            c.executemany("DELETE FROM faces WHERE id = ?", [(int(f),) for f in before.get("created_faces", [])])
             people = {int(k): v for k, v in before["people"].items()}
             for pid, prow in people.items():
                 if prow is not None:
@@ -155,6 +163,11 @@ class People:
                         "VALUES (?, ?, ?, ?, ?, ?)",
                         (fid, a["person_id"], a["group_id"], a["state"], a["confidence"], a.get("pinned", 0)),
                     )
+                elif row["action"] == IMPORT_ACTION and not state["ignored"]:
+                    # A face named as its photo was scanned had no group yet: give it one, so it
+                    # stays in view until the next scan regroups.
+                    c.execute("INSERT INTO assignments(face_id, group_id, state) VALUES (?, ?, 'auto')",
+                              (fid, new_group_id(self.db)))
                 for r in state["rejections"]:
                     c.execute(
                         "INSERT OR IGNORE INTO rejections(face_id, person_id, created_at) VALUES (?, ?, ?)",
@@ -369,6 +382,57 @@ class People:
             change.person(target.id)
             c.execute("UPDATE people SET cover_face_id = ? WHERE id = ?", (fid, target.id))
             self._record(c, change, "cover", f"set the cover of {target}")
+
+    def import_names(self, c, pairs, created_faces, source: str) -> int:
+        """Names read from a photo's metadata (``photoface.xmp``), inside the scan's transaction
+        ``c``: each (face id, name) is confirmed as that person (created if new) unless the user
+        decided otherwise about the face (confirmed, ignored, rejected that person, or kept it in
+        a group of their own). Journaled like any decision; undoing it also removes
+        ``created_faces``. Recognition is left to the scan's refresh. Returns how many were named."""
+        change = _Change(c)
+        named = 0
+        for fid, raw in pairs:
+            try:
+                name = _clean_name(raw)
+            except UserError:
+                continue
+            a = c.execute("SELECT state, pinned FROM assignments WHERE face_id = ?", (fid,)).fetchone()
+            if (a is not None and (a["state"] == "confirmed" or a["pinned"])) or c.execute(
+                    "SELECT ignored FROM faces WHERE id = ?", (fid,)).fetchone()[0]:
+                continue
+            pid = c.execute("SELECT id FROM people WHERE name = ?", (name,)).fetchone()
+            pid = pid[0] if pid else None
+            if pid is not None and c.execute(
+                    "SELECT 1 FROM rejections WHERE face_id = ? AND person_id = ?", (fid, pid)).fetchone():
+                continue
+            if pid is None:
+                pid = self._create_person(c, change, name)
+            self._assign(c, change, [fid], pid)
+            named += 1
+        change.created_faces = [int(f) for f in created_faces]
+        if named or change.created_faces:
+            self._record(c, change, IMPORT_ACTION, f"named {named} faces from the metadata of {source}")
+        return named
+
+    def squash_imports(self, after_id: int, summary: str) -> None:
+        """Join the import entries journaled after ``after_id`` into one, so that one undo takes
+        back a scan's imported names; left as they are if any other decision came between."""
+        with self.db.transaction() as c:
+            rows = c.execute("SELECT id, action, before FROM journal WHERE id > ? ORDER BY id", (after_id,)).fetchall()
+            if len(rows) < 2 or any(r["action"] != IMPORT_ACTION for r in rows):
+                return
+            faces, people, created = {}, {}, []
+            for r in rows:  # the earliest before-image of each row is the one to restore
+                b = json.loads(r["before"])
+                for k, v in b["faces"].items():
+                    faces.setdefault(k, v)
+                for k, v in b["people"].items():
+                    people.setdefault(k, v)
+                created += b.get("created_faces", [])
+            c.execute("DELETE FROM journal WHERE id > ?", (after_id,))
+            c.execute("INSERT INTO journal(action, summary, before, created_at) VALUES (?, ?, ?, ?)",
+                      (IMPORT_ACTION, summary, json.dumps({"faces": faces, "people": people, "created_faces": created}),
+                       time.time()))
 
     # -- helpers ----------------------------------------------------------------------------
     def _create_person(self, c, change: _Change, name: str) -> int:

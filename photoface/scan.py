@@ -31,6 +31,8 @@ from .detection import DetectorSettings
 from .errors import PhotoFaceError, UserError
 from .store import Database
 from .store.records import decode_array, encode_array
+from .xmp import read_enabled as xmp_read_enabled
+from .xmp.importer import attach_regions, import_names
 
 PHOTO_SUFFIXES = frozenset({
     ".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".bmp", ".tif", ".tiff", ".avif",
@@ -73,6 +75,8 @@ class ScanSummary:
     reembedded: int = 0  # faces given a new model's embedding
     faces: int = 0  # faces found in the photos analysed now
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    named_from_metadata: int = 0  # faces named from the photos' XMP face regions
+    metadata_problems: list[tuple[str, str]] = field(default_factory=list)  # (path, reason): names not read
     interrupted: bool = False
     seconds: float = 0.0
     stage_seconds: dict = field(default_factory=dict)  # read, decode, detect, embed (all workers), store
@@ -80,6 +84,7 @@ class ScanSummary:
     def to_dict(self) -> dict:
         d = dict(self.__dict__)
         d["failed"] = [{"path": p, "error": e} for p, e in self.failed]
+        d["metadata_problems"] = [{"path": p, "error": e} for p, e in self.metadata_problems]
         d["stage_seconds"] = {k: round(v, 3) for k, v in self.stage_seconds.items()}
         d["seconds"] = round(self.seconds, 3)
         return d
@@ -137,7 +142,10 @@ def _exit_with_parent(parent: int) -> None:
 def _run_task(task):
     kind, path, payload = task
     if kind == "analyse":
-        return _analyser.analyse(path)
+        result = _analyser.analyse(path)
+        if payload:  # read names from the photo's XMP
+            attach_regions(result, _analyser)
+        return result
     try:
         return _analyser.reembed(path, payload)
     except PhotoFaceError as exc:
@@ -167,6 +175,10 @@ class Scanner:
         self.progress = progress
         self.cancel = cancel or threading.Event()
         self._touched: list[str] = []  # this scan's photos with new times but the same content
+        self.read_xmp = xmp_read_enabled(db)
+        from .people import People
+
+        self._people = People(db, model_version, None)  # only to journal names read from metadata
 
     # -- planning ---------------------------------------------------------------------------
     def scan(self, paths) -> ScanSummary:
@@ -189,6 +201,7 @@ class Scanner:
         missing = {p: row for p, row in known.items() if p not in files}
         todo = self._detect_moves(todo, known, missing, summary)
         self._touched = []
+        journal_start = self.db.scalar("SELECT COALESCE(MAX(id), 0) FROM journal")
         try:
             pending = set(todo)
             stale = {p: rows for p, rows in self._stale_faces().items() if p not in pending}
@@ -204,6 +217,8 @@ class Scanner:
             summary.interrupted = True
         if self.cancel.is_set():
             summary.interrupted = True
+        if summary.named_from_metadata:
+            self._people.squash_imports(journal_start, f"named {summary.named_from_metadata} faces from photos' metadata")
         if not summary.interrupted and missing:
             with self.db.transaction() as c:
                 for row in missing.values():
@@ -277,7 +292,7 @@ class Scanner:
 
     # -- running ----------------------------------------------------------------------------
     def _run(self, todo, stale, known, summary, t0) -> None:
-        tasks = [("analyse", p, None) for p in todo]
+        tasks = [("analyse", p, self.read_xmp) for p in todo]
         tasks += [
             ("reembed", path, [np.frombuffer(r["landmarks"], np.float32).reshape(5, 2) for r in rows])
             for path, rows in stale.items()
@@ -350,6 +365,7 @@ class Scanner:
     def _store(self, result: PhotoResult, old: sqlite3.Row | None, summary: ScanSummary) -> None:
         now = time.time()
         path = result.path
+        summary.metadata_problems.extend((path, note) for note in result.notes)
         with self.db.transaction() as c:
             if result.error:
                 summary.failed.append((path, result.error))
@@ -398,6 +414,7 @@ class Scanner:
                     kept.add(match)
             _match_by_embedding(result.faces, matches, old_faces, self.model_version)
             kept = {m for m in matches if m is not None}
+            ids, inserted = [], set()
             for face, match in zip(result.faces, matches):
                 values = (*face.box, encode_array(face.landmarks), face.score, encode_array(face.embedding),
                           self.model_version, frontality(face.landmarks))
@@ -408,15 +425,19 @@ class Scanner:
                         "embedding = ?, model_version = ?, frontal = ? WHERE id = ?",
                         (*values, match),
                     )
+                    ids.append(match)
                 else:
-                    c.execute(
+                    ids.append(c.execute(
                         "INSERT INTO faces(photo_id, x, y, w, h, landmarks, score, embedding, model_version, "
                         "frontal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (photo_id, *values),
-                    )
+                    ).lastrowid)
+                    inserted.add(ids[-1])
             for row in old_faces:
                 if row["id"] not in kept:
                     c.execute("DELETE FROM faces WHERE id = ?", (row["id"],))
+            if result.regions:
+                summary.named_from_metadata += import_names(self._people, c, path, result, ids, inserted)
 
     def _store_reembedding(self, rows, result, summary: ScanSummary) -> None:
         if isinstance(result, Exception):

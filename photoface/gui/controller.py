@@ -108,7 +108,14 @@ class Controller(QObject):
 
     # -- deciding -------------------------------------------------------------------------------
     def decide(self, fn, message, on_done: Callable | None = None) -> None:
-        """A user decision (name, merge, reject, ...): run it, say what it did, reload."""
+        """A user decision (name, merge, reject, ...): run it, say what it did, reload. With
+        "Write names to XMP sidecars" on, the sidecars of the photos it touched are rewritten."""
+        written = []
+
+        def decide_and_write(lib):
+            result = fn(lib)
+            written.append(_write_touched(lib))
+            return result
 
         def done(result):
             text = message(result) if callable(message) else message
@@ -117,8 +124,32 @@ class Controller(QObject):
             if on_done is not None:
                 on_done(result)
             self.changed()
+            self._report_unwritten(written)
 
-        self.runner.submit(fn, done, self.report_error)
+        self.runner.submit(decide_and_write, done, self.report_error)
+
+    def _report_unwritten(self, written) -> None:
+        failed = [f for summary in written if summary is not None for f in summary.failed]
+        if failed:
+            path, reason = failed[0]
+            more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+            self.problem.emit(f"Names not written to {Path(path).name}: {reason}{more}")
+
+    def write_xmp(self) -> None:
+        """Write every confirmed name into the photos' XMP sidecars now, with progress."""
+        from ..xmp.writer import write_photos
+
+        def progress(done, total, _path):
+            if total and (done == total or done % 20 == 0):
+                self.status.emit(f"Writing names to XMP sidecars: {done} of {total} photos…")
+
+        def done(summary):
+            self.status.emit(f"Names written: {len(summary.written)} sidecars written, "
+                             f"{summary.unchanged} already up to date")
+            self._report_unwritten([summary])
+
+        self.status.emit("Writing names to XMP sidecars…")
+        self.run(lambda lib: write_photos(lib.db, progress=progress), done)
 
     def rename(self, target, name: str, on_done: Callable | None = None) -> None:
         existing = name in self.names()
@@ -136,7 +167,21 @@ class Controller(QObject):
             self.status.emit(f"Undid: {summary}")
             self.changed()
 
-        self.runner.submit(lambda lib: lib.people.undo(), undone, self.report_error)
+        written = []
+
+        def undo_and_write(lib):
+            from ..xmp.writer import touched_photos
+
+            touched = touched_photos(lib.db)  # the undone entry is gone afterwards
+            summary = lib.people.undo()
+            written.append(_write_touched(lib, touched))
+            return summary
+
+        def undone_and_written(summary):
+            undone(summary)
+            self._report_unwritten(written)
+
+        self.runner.submit(undo_and_write, undone_and_written, self.report_error)
 
     def changed(self) -> None:
         self.reload_people()
@@ -211,18 +256,28 @@ class Controller(QObject):
 
     # -- settings -------------------------------------------------------------------------------
     def read_settings(self, on_done: Callable[[dict], None]) -> None:
+        from .. import xmp
+
         def read(lib):
             return {
                 "min_face_size": lib.detector_settings().min_face_size,
                 "strictness": round(lib.threshold / lib.card.threshold, 3),
                 "threshold": lib.threshold,
+                "read_xmp": xmp.read_enabled(lib.db),
+                "write_xmp": xmp.write_enabled(lib.db),
             }
 
         self.run(read, on_done)
 
-    def apply_settings(self, min_face_size: int, strictness: float) -> None:
+    def apply_settings(self, min_face_size: int, strictness: float, read_xmp: bool | None = None,
+                       write_xmp: bool | None = None) -> None:
+        from .. import xmp
+
         def apply(lib):
             lib.set_min_face_size(min_face_size)
+            for key, on in ((xmp.SETTING_READ, read_xmp), (xmp.SETTING_WRITE, write_xmp)):
+                if on is not None:
+                    lib.db.set_setting(key, "1" if on else "0")
             if abs(lib.threshold / lib.card.threshold - strictness) < 1e-6:
                 return False
             lib.set_strictness(strictness)
@@ -262,6 +317,17 @@ class Controller(QObject):
         self._scan_pool.waitForDone()
         self.runner.shutdown()
         self.images.shutdown()
+
+
+def _write_touched(lib, touched=None):
+    """The sidecars of the photos the latest decision touched, when the library's setting asks."""
+    from ..xmp.writer import after_decision
+
+    try:
+        return after_decision(lib.db, touched)
+    except Exception:  # the decision stands; a sidecar problem must not look like its failure
+        log.exception("writing XMP sidecars failed")
+        return None
 
 
 def _names(folders) -> str:

@@ -99,6 +99,9 @@ class MainWindow(QMainWindow):
                                           "Scan the folder again for new and changed photos (F5)")
         self.settings_action = self._action("&Settings…", self.open_settings, "Ctrl+,", S.SP_FileDialogDetailedView,
                                             "Library location, smallest face, recognition strictness")
+        self.write_xmp_action = self._action("&Write Names to Photos' XMP", self.controller.write_xmp, None, None,
+                                             "Write every confirmed name into the photos' XMP sidecars, "
+                                             "where digiKam, Lightroom and others read them")
         self.quit_action = self._action("&Quit", self.close, QKeySequence.Quit)
         self.undo_action = self._action("&Undo", self.controller.undo, QKeySequence.Undo, None,
                                         "Undo the latest decision: rename, merge, move, not this person (Ctrl+Z)")
@@ -126,6 +129,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         m.addAction(self.rescan_action)
         m.addSeparator()
+        m.addAction(self.write_xmp_action)
         m.addAction(self.settings_action)
         m.addSeparator()
         m.addAction(self.quit_action)
@@ -237,6 +241,10 @@ class MainWindow(QMainWindow):
             bits.append(f"{summary.removed} removed")
         if summary.failed:
             bits.append(f"{len(summary.failed)} unreadable")
+        if summary.named_from_metadata:
+            bits.append(f"{summary.named_from_metadata} faces named from the photos' metadata")
+        if summary.metadata_problems:
+            bits.append(f"names not read from {len({p for p, _ in summary.metadata_problems})} photos")
         head = f"Scan of {where} stopped; what was scanned is kept" if summary.interrupted else f"Scanned {where}"
         self.statusBar().showMessage(f"{head}: {', '.join(bits)} ({duration(summary.seconds)})", 15000)
 
@@ -357,7 +365,8 @@ class MainWindow(QMainWindow):
 
     def _show_settings(self, current: dict) -> None:
         dlg = SettingsDialog(self, str(self.controller.library_path), current["min_face_size"],
-                             current["strictness"], library_locked=self.controller.scanning)
+                             current["strictness"], library_locked=self.controller.scanning,
+                             read_xmp=current.get("read_xmp", True), write_xmp=current.get("write_xmp", False))
         self.settings_dialog = dlg  # reachable from tests
         if dlg.exec() != SettingsDialog.Accepted:
             return
@@ -369,9 +378,10 @@ class MainWindow(QMainWindow):
             self.settings.set_library_path(library)
             self.controller.switch_library(library)
             self.show_people()
+        xmp = {k: values[k] for k in ("read_xmp", "write_xmp") if k in values and values[k] != current.get(k)}
         if (values["min_face_size"] != current["min_face_size"]
-                or abs(values["strictness"] - current["strictness"]) > 1e-6):
-            self.controller.apply_settings(values["min_face_size"], values["strictness"])
+                or abs(values["strictness"] - current["strictness"]) > 1e-6 or xmp):
+            self.controller.apply_settings(values["min_face_size"], values["strictness"], **xmp)
 
     def about(self) -> None:
         QMessageBox.about(

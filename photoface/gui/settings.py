@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
-    QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
+    QCheckBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
     QPushButton, QSlider, QSpinBox, QVBoxLayout, QWidget,
 )
 
@@ -79,7 +79,7 @@ class SettingsDialog(QDialog):
     answer (off the GUI thread)."""
 
     def __init__(self, parent, library_path: str, min_face_size: int, strictness: float,
-                 library_locked: bool = False):
+                 library_locked: bool = False, read_xmp: bool = True, write_xmp: bool = False):
         super().__init__(parent)
         self.setWindowTitle("Settings")
         form = QFormLayout()
@@ -127,6 +127,18 @@ class SettingsDialog(QDialog):
                               "Changing it regroups the faces nobody has decided on."))
         self._show_strictness(self.strictness.value())
 
+        # Names other apps wrote (digiKam, Lightroom, Picasa), and names for them to read.
+        self.read_xmp = QCheckBox("Read names from photos' metadata")
+        self.read_xmp.setChecked(bool(read_xmp))
+        form.addRow("Names:", self.read_xmp)
+        form.addRow("", _hint("Faces named in XMP face regions (MWG or Microsoft) are named here when "
+                              "their photos are scanned; your own decisions always win."))
+        self.write_xmp = QCheckBox("Write names to XMP sidecars")
+        self.write_xmp.setChecked(bool(write_xmp))
+        form.addRow("", self.write_xmp)
+        form.addRow("", _hint("After every decision, the names go into the photos' .xmp sidecar files "
+                              "other apps read. The photos themselves are not changed."))
+
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -151,6 +163,8 @@ class SettingsDialog(QDialog):
             "library": self.library.text().strip(),
             "min_face_size": self.min_face.value(),
             "strictness": self.strictness.value() / 100,
+            "read_xmp": self.read_xmp.isChecked(),
+            "write_xmp": self.write_xmp.isChecked(),
         }
 
 
