@@ -98,10 +98,17 @@ def add_library_commands(sub) -> None:
     command("errors", "photos that could not be read, with the reason", run_errors)
 
 
-def _open(args):
+def _open(args, create: bool = False):
+    """The library; only commands that write a first scan or setting create it."""
     from .library import Library
 
-    return Library.open(args.library)
+    return Library.open(args.library, create=create)
+
+
+def _open_for_analysis(args):
+    from .library import Library
+
+    return Library.open_for_analysis(args.library)
 
 
 def _print_json(data) -> None:
@@ -141,7 +148,7 @@ def _duration(seconds: float) -> str:
 
 
 def run_scan(args) -> int:
-    lib = _open(args)
+    lib = _open(args, create=True)
     if args.min_face_size is not None:
         lib.set_min_face_size(args.min_face_size)
     progress = None if args.quiet else _Progress()
@@ -286,7 +293,7 @@ def run_find(args) -> int:
 
 
 def run_verify(args) -> int:
-    r = _open(args).verify(args.a, args.b)
+    r = _open_for_analysis(args).verify(args.a, args.b)
     if args.json:
         _print_json(r)
     else:
@@ -297,7 +304,7 @@ def run_verify(args) -> int:
 
 
 def run_embed(args) -> int:
-    lib = _open(args)
+    lib = _open_for_analysis(args)
     out, failed = [], 0
     for path in args.images:
         try:
@@ -325,7 +332,11 @@ def run_embed(args) -> int:
 
 
 def run_settings(args) -> int:
-    lib = _open(args)
+    from .config import library_path
+
+    # Showing the settings of a library not created yet shows the defaults; only a change creates it.
+    changes = (args.min_face_size, args.strictness, args.personalise)
+    lib = _open(args, create=True) if any(v is not None for v in changes) else _open_for_analysis(args)
     regroup = False
     if args.min_face_size is not None:
         lib.set_min_face_size(args.min_face_size)
@@ -338,7 +349,7 @@ def run_settings(args) -> int:
     if regroup:
         lib.refresh()
     data = {
-        "library": str(lib.path),
+        "library": str(library_path(args.library)),
         "min_face_size": lib.detector_settings().min_face_size,
         "strictness": lib.strictness,
         "pair_threshold": round(lib.threshold, 4),

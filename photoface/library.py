@@ -64,8 +64,16 @@ class Library:
         self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, path=None, model_dir=None) -> "Library":
-        return cls(Database(library_path(path)), model_dir)
+    def open(cls, path=None, model_dir=None, create: bool = True) -> "Library":
+        """``create=False``: a missing library is an error (reading commands never create one)."""
+        return cls(Database(library_path(path), create=create), model_dir)
+
+    @classmethod
+    def open_for_analysis(cls, path=None, model_dir=None) -> "Library":
+        """The library's settings if it exists, else a library in memory: analysing a photo
+        (embed, verify) never creates a library file."""
+        file = library_path(path)
+        return cls(Database(file if file.exists() else None), model_dir)
 
     @property
     def path(self) -> Path:
