@@ -96,6 +96,11 @@ def add_library_commands(sub) -> None:
 
     command("export", "people, faces and decisions as JSON", run_export, json_flag=False)
     command("errors", "photos that could not be read, with the reason", run_errors)
+    command("missing", "photos whose folder was gone, empty or unreadable at the last scan "
+            "(an unmounted drive): kept with their faces and names until found again", run_missing)
+    p = command("forget-missing", "remove missing photos with their faces and names (all, or those "
+                "under the folders given); not undoable", run_forget_missing)
+    p.add_argument("folders", nargs="*", metavar="FOLDER")
 
 
 def _open(args, create: bool = False):
@@ -161,10 +166,14 @@ def run_scan(args) -> int:
         print(f"{s.found} photos: {s.new} new, {s.changed} changed, {s.moved} moved, "
               f"{s.unchanged} unchanged, {s.removed} removed; {s.faces} faces found "
               f"in {_duration(s.seconds)}")
+        if s.missing:
+            print(f"{s.missing} photos missing (their folder is gone, empty or unreadable): kept with "
+                  "their names; see 'photoface missing', or 'photoface forget-missing' to remove them")
         if s.reembedded:
             print(f"{s.reembedded} faces re-embedded with the current model")
         st = lib.stats()
-        print(f"library: {st['photos']} photos, {st['faces']} faces, {st['people']} people, {st['groups']} unnamed groups")
+        gone = f" ({st['missing']} missing)" if st["missing"] else ""
+        print(f"library: {st['photos']} photos{gone}, {st['faces']} faces, {st['people']} people, {st['groups']} unnamed groups")
         if s.failed:
             print(f"{len(s.failed)} photos could not be read:")
             for path, reason in s.failed:
@@ -382,3 +391,19 @@ def run_errors(args) -> int:
         for e in errors:
             print(f"{e['path']}: {e['error']}")
     return 0
+
+
+def run_missing(args) -> int:
+    missing = _open(args).missing_photos()
+    if args.json:
+        _print_json(missing)
+    else:
+        for m in missing:
+            since = time.strftime("%Y-%m-%d %H:%M", time.localtime(m["missing_since"]))
+            print(f"{m['path']}: missing since {since}, {m['faces']} faces, {m['named'] or 0} named")
+    return 0
+
+
+def run_forget_missing(args) -> int:
+    n = _open(args).forget_missing(args.folders or None)
+    return _done(args, f"{n} missing photos forgotten", {"forgotten": n})

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -206,7 +207,7 @@ class Library:
             where.append("f.photo_id = ?")
             params.append(photo_id)
         rows = self.db.query(
-            "SELECT f.id, f.photo_id, p.path, f.x, f.y, f.w, f.h, f.landmarks, f.score, f.ignored, "
+            "SELECT f.id, f.photo_id, p.path, p.missing_since, f.x, f.y, f.w, f.h, f.landmarks, f.score, f.ignored, "
             "a.person_id, pe.name, a.group_id, a.state, a.confidence FROM faces f "
             "JOIN photos p ON p.id = f.photo_id LEFT JOIN assignments a ON a.face_id = f.id "
             f"LEFT JOIN people pe ON pe.id = a.person_id WHERE {' AND '.join(where)} "
@@ -219,10 +220,32 @@ class Library:
     def photo_errors(self) -> list[dict]:
         return [dict(r) for r in self.db.query("SELECT path, error FROM photos WHERE status = 'error' ORDER BY path")]
 
+    def missing_photos(self) -> list[dict]:
+        """Photos whose folder was gone, empty or unreadable at the last scan: kept, with their
+        faces and names, until they are found again or forgotten."""
+        return [dict(r) for r in self.db.query(
+            "SELECT p.path, p.missing_since, COUNT(f.id) AS faces, "
+            "SUM(a.state = 'confirmed') AS named FROM photos p LEFT JOIN faces f ON f.photo_id = p.id "
+            "LEFT JOIN assignments a ON a.face_id = f.id WHERE p.missing_since IS NOT NULL "
+            "GROUP BY p.id ORDER BY p.path")]
+
+    def forget_missing(self, under=None) -> int:
+        """Remove the missing photos (those under the folders ``under``, if given) with their
+        faces: the user says they are gone for good. Returns how many."""
+        rows = self.db.query("SELECT id, path FROM photos WHERE missing_since IS NOT NULL")
+        if under:
+            roots = [str(Path(u).expanduser().absolute()) for u in under]
+            rows = [r for r in rows if any(r["path"] == root or r["path"].startswith(root.rstrip(os.sep) + os.sep)
+                                           for root in roots)]
+        with self.db.transaction() as c:
+            c.executemany("DELETE FROM photos WHERE id = ?", [(r["id"],) for r in rows])
+        return len(rows)
+
     def stats(self) -> dict:
         q = self.db.scalar
         return {
             "photos": q("SELECT COUNT(*) FROM photos WHERE status = 'ok'"),
+            "missing": q("SELECT COUNT(*) FROM photos WHERE missing_since IS NOT NULL"),
             "unreadable": q("SELECT COUNT(*) FROM photos WHERE status = 'error'"),
             "faces": q("SELECT COUNT(*) FROM faces WHERE ignored = 0"),
             "people": q("SELECT COUNT(*) FROM people"),
@@ -323,6 +346,7 @@ def _face_dict(r, sure_confidence: float) -> dict:
     marks = decode_array(r["landmarks"], (5, 2))
     return {
         "id": r["id"], "photo_id": r["photo_id"], "path": r["path"],
+        "missing": r["missing_since"] is not None,  # its folder was gone at the last scan
         "box": [round(r[k], 1) for k in ("x", "y", "w", "h")],
         "landmarks": [[round(float(x), 1), round(float(y), 1)] for x, y in marks],
         "score": round(r["score"], 4),

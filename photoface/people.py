@@ -141,10 +141,12 @@ class People:
                                   [v for k, v in prow.items() if k != "id"] + [pid])
                     else:
                         c.execute(f"INSERT INTO people({cols}) VALUES ({marks})", list(prow.values()))
+            gone = 0
             for fid, state in before["faces"].items():
                 fid = int(fid)
                 if not c.execute("SELECT 1 FROM faces WHERE id = ?", (fid,)).fetchone():
-                    continue  # its photo was deleted since
+                    gone += 1  # its photo was removed since; face ids are never reused (schema 4)
+                    continue
                 c.execute("DELETE FROM assignments WHERE face_id = ?", (fid,))
                 c.execute("DELETE FROM rejections WHERE face_id = ?", (fid,))
                 c.execute("UPDATE faces SET ignored = ? WHERE id = ?", (state["ignored"], fid))
@@ -173,6 +175,9 @@ class People:
                                 (fid, gid),
                             )
             c.execute("DELETE FROM journal WHERE id = ?", (row["id"],))
+            if gone:
+                return (f"{row['summary']} ({gone} of its {len(before['faces'])} faces are gone with their "
+                        "photos and stay gone)")
             return row["summary"]
 
     def history(self, limit: int = 20) -> list[dict]:

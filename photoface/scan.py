@@ -5,8 +5,9 @@
 Each photo's result is committed in its own transaction as it arrives, so a crash or Ctrl-C keeps
 everything done so far and the next scan resumes where this one stopped. Unchanged files (same
 size and mtime, else the same content hash) are skipped; a moved or renamed photo (same hash,
-old path gone) keeps its faces and names; photos deleted from a scanned folder are removed at the
-end of a complete scan.
+old path gone) keeps its faces and names. At the end of a complete scan a photo gone from a folder
+that still holds photos is removed; one whose folder is gone, empty or unreadable (an unmounted
+drive) is only marked missing, with its faces and names, until it returns or the user forgets it.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class ScanSummary:
     unchanged: int = 0
     moved: int = 0
     removed: int = 0
+    missing: int = 0  # kept, marked missing: their folder was gone, empty or unreadable
     reembedded: int = 0  # faces given a new model's embedding
     faces: int = 0  # faces found in the photos analysed now
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
@@ -187,6 +189,10 @@ class Scanner:
             else:
                 todo.append(path)
         missing = {p: row for p, row in known.items() if p not in files}
+        back = [row["id"] for p, row in known.items() if p in files and row["missing_since"] is not None]
+        if back:
+            with self.db.transaction() as c:
+                c.executemany("UPDATE photos SET missing_since = NULL WHERE id = ?", [(i,) for i in back])
         todo = self._detect_moves(todo, known, missing, summary)
         self._touched = []
         try:
@@ -205,10 +211,15 @@ class Scanner:
         if self.cancel.is_set():
             summary.interrupted = True
         if not summary.interrupted and missing:
+            removed, absent = _removed_or_absent(missing, files)
+            now = time.time()
             with self.db.transaction() as c:
-                for row in missing.values():
+                for row in removed:
                     c.execute("DELETE FROM photos WHERE id = ?", (row["id"],))
-            summary.removed = len(missing)
+                for row in absent:
+                    c.execute("UPDATE photos SET missing_since = COALESCE(missing_since, ?) WHERE id = ?",
+                              (now, row["id"]))
+            summary.removed, summary.missing = len(removed), len(absent)
         summary.seconds = time.perf_counter() - t0
         return summary
 
@@ -217,7 +228,7 @@ class Scanner:
         for root in roots:
             r = str(root)
             rows = self.db.query(
-                "SELECT id, path, size, mtime_ns, hash, status FROM photos "
+                "SELECT id, path, size, mtime_ns, hash, status, missing_since FROM photos "
                 "WHERE path = ? OR substr(path, 1, ?) = ?",
                 (r, len(r) + 1, r + os.sep),
             )
@@ -255,7 +266,7 @@ class Scanner:
             st = os.stat(path)
             with self.db.transaction() as c:
                 c.execute(
-                    "UPDATE photos SET path = ?, size = ?, mtime_ns = ? WHERE id = ?",
+                    "UPDATE photos SET path = ?, size = ?, mtime_ns = ?, missing_since = NULL WHERE id = ?",
                     (path, st.st_size, st.st_mtime_ns, row["id"]),
                 )
             missing.pop(row["path"], None)
@@ -267,7 +278,7 @@ class Scanner:
         """Faces embedded by another model version, by photo path (re-embedded lazily)."""
         rows = self.db.query(
             "SELECT f.id, f.landmarks, p.path FROM faces f JOIN photos p ON p.id = f.photo_id "
-            "WHERE f.model_version IS NOT ? ORDER BY p.path",
+            "WHERE f.model_version IS NOT ? AND p.missing_since IS NULL ORDER BY p.path",
             (self.model_version,),
         )
         stale: dict[str, list] = {}
@@ -438,6 +449,17 @@ class Scanner:
     def _report(self, progress: ScanProgress) -> None:
         if self.progress:
             self.progress(progress)
+
+
+def _removed_or_absent(missing: dict, files: dict) -> tuple[list, list]:
+    """Photos not found: removed when their folder still holds photos (the user deleted them),
+    else absent (the folder is gone, empty or unreadable: an unmounted drive must not take the
+    names with it)."""
+    holding = {os.path.dirname(p) for p in files}
+    removed, absent = [], []
+    for path, row in missing.items():
+        (removed if os.path.dirname(path) in holding else absent).append(row)
+    return removed, absent
 
 
 def _init_local(settings, model_dir) -> None:

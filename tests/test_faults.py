@@ -150,3 +150,122 @@ def test_a_library_in_a_read_only_folder_says_so(tmp_path, capsys):
         assert code == 1 and "folder is read-only" in err and "not a readable library" not in err
     finally:
         folder.chmod(0o700)
+
+
+# -- folders that vanish ---------------------------------------------------------------------
+@pytest.fixture
+def drive(tmp_path, astronaut):
+    """A folder of three photos of one face, scanned and named."""
+    import cv2
+
+    root = tmp_path / "drive"
+    (root / "trip").mkdir(parents=True)
+    bgr = cv2.cvtColor(astronaut, cv2.COLOR_RGB2BGR)
+    for i, name in enumerate(["a.jpg", "b.png", "trip/c.jpg"]):
+        cv2.imwrite(str(root / name), cv2.flip(bgr, 1) if i == 1 else bgr)
+    return root
+
+
+def _scan_and_name(capsys, lib, root):
+    import json
+
+    code, out, err = cli(capsys, "scan", "--library", lib, "--workers", "1", "--quiet", "--json", root)
+    assert code == 0, err
+    code, out, _ = cli(capsys, "people", "--library", lib, "--json")
+    (group,) = json.loads(out)
+    assert cli(capsys, "name", "--library", lib, group["id"], "Eileen")[0] == 0
+
+
+def _named_faces(capsys, lib) -> int:
+    import json
+
+    out = cli(capsys, "faces", "--library", lib, "--json")[1]
+    return sum(f["person"] == "Eileen" and f["state"] == "confirmed" for f in json.loads(out))
+
+
+def test_an_emptied_folder_keeps_its_photos_and_names_as_missing(tmp_path, capsys, drive):
+    """An unmounted drive leaves an empty mount point: its photos are missing, not deleted."""
+    import json
+
+    lib = tmp_path / "lib.sqlite3"
+    _scan_and_name(capsys, lib, drive)
+    away = tmp_path / "away"
+    drive.rename(away)
+    drive.mkdir()  # the empty mount point
+    code, out, _ = cli(capsys, "scan", "--library", lib, "--workers", "1", "--quiet", drive)
+    assert code == 0 and "0 removed" in out and "3 photos missing" in out
+    assert _named_faces(capsys, lib) == 3
+    missing = json.loads(cli(capsys, "missing", "--library", lib, "--json")[1])
+    assert sorted(Path(m["path"]).name for m in missing) == ["a.jpg", "b.png", "c.jpg"]
+    drive.rmdir()
+    away.rename(drive)  # mounted again
+    code, out, _ = cli(capsys, "scan", "--library", lib, "--workers", "1", "--quiet", "--json", drive)
+    summary = json.loads(out)
+    assert (summary["unchanged"], summary["new"], summary["missing"]) == (3, 0, 0)
+    assert json.loads(cli(capsys, "missing", "--library", lib, "--json")[1]) == []
+    assert _named_faces(capsys, lib) == 3
+
+
+def test_an_unreadable_subfolder_keeps_its_photos(tmp_path, capsys, drive, monkeypatch):
+    lib = tmp_path / "lib.sqlite3"
+    _scan_and_name(capsys, lib, drive)
+    real_scandir = os.scandir
+    trip = str(drive / "trip")
+
+    def scandir(path="."):  # chmod 000 would not stop root: refuse the folder as the OS would
+        if os.fspath(path) == trip:
+            raise PermissionError(13, "Permission denied", trip)
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    code, out, _ = cli(capsys, "scan", "--library", lib, "--workers", "1", "--quiet", drive)
+    assert code == 0 and "0 removed" in out and "1 photos missing" in out
+    assert _named_faces(capsys, lib) == 3
+    # A photo deleted from a folder that still holds photos is removed, as the user meant.
+    monkeypatch.setattr(os, "scandir", real_scandir)
+    (drive / "b.png").unlink()
+    code, out, _ = cli(capsys, "scan", "--library", lib, "--workers", "1", "--quiet", drive)
+    assert "1 removed" in out and _named_faces(capsys, lib) == 2
+
+
+def test_forget_missing_removes_only_the_missing(tmp_path, capsys, drive):
+    import shutil
+
+    lib = tmp_path / "lib.sqlite3"
+    _scan_and_name(capsys, lib, drive)
+    shutil.rmtree(drive / "trip")
+    cli(capsys, "scan", "--library", lib, "--workers", "1", "--quiet", drive)
+    assert _named_faces(capsys, lib) == 3
+    code, out, _ = cli(capsys, "forget-missing", "--library", lib)
+    assert code == 0 and "1 missing photos forgotten" in out
+    assert _named_faces(capsys, lib) == 2
+
+
+# -- ids -------------------------------------------------------------------------------------
+def test_undo_never_lands_on_a_newcomer_with_a_reused_id(tmp_path, capsys):
+    """Reject the newest face of a named person, remove its photo, add a stranger's face: undo
+    must say the face is gone and leave the stranger alone."""
+    import numpy as np
+
+    from photoface.library import Library
+
+    from .library_fixtures import add_faces, assignment, identities
+
+    path = tmp_path / "lib.sqlite3"
+    lib = Library.open(path)
+    embs, _ = identities(2, [3, 1])
+    ids = add_faces(lib, embs[:3])
+    lib.refresh()
+    lib.people.name(f"g{assignment(lib, ids[-1])['group_id']}", "Bystander")
+    lib.people.reject([ids[-1]])
+    lib.db.execute("DELETE FROM photos WHERE id = (SELECT photo_id FROM faces WHERE id = ?)", (ids[-1],))
+    (newcomer,) = add_faces(lib, embs[3:], prefix="/later/img")
+    lib.refresh()
+    assert newcomer not in ids
+    before = assignment(lib, newcomer)
+    lib.close()
+    code, out, _ = cli(capsys, "undo", "--library", path)
+    assert code == 0 and "1 of its 1 faces are gone" in out
+    lib = Library.open(path)
+    assert assignment(lib, newcomer) == before and before["name"] != "Bystander"
+    assert np.all([assignment(lib, f)["name"] == "Bystander" for f in ids[:2]])
