@@ -178,6 +178,10 @@ def run_scan(args) -> int:
             print(f"{len(s.failed)} photos could not be read:")
             for path, reason in s.failed:
                 print(f"  {path}: {reason}")
+        if s.skipped:
+            print(f"{len(s.skipped)} files or folders skipped:")
+            for path, reason in s.skipped:
+                print(f"  {path}: {reason}")
     if summary.interrupted:
         print("photoface: scan interrupted: what was scanned is kept; scan again to continue", file=sys.stderr)
         return 130

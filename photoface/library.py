@@ -265,8 +265,8 @@ class Library:
     def analyse_photo(self, path):
         """Faces and embeddings of a photo that need not be in the library."""
         p = Path(path).expanduser()
-        if not p.is_file():
-            raise UserError(f"{path}: no such file")
+        if not p.is_file():  # a regular file: a FIFO or a device would block the read
+            raise UserError(f"{path}: no such file" if not p.exists() else f"{path}: not a regular file")
         result = self.embedder.analyse(str(p))
         if result.error:
             raise UserError(f"{path}: {result.error}")

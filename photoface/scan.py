@@ -12,9 +12,11 @@ drive) is only marked missing, with its faces and names, until it returns or the
 
 from __future__ import annotations
 
+import errno
 import multiprocessing
 import os
 import signal
+import stat
 import sqlite3
 import threading
 import time
@@ -75,6 +77,7 @@ class ScanSummary:
     reembedded: int = 0  # faces given a new model's embedding
     faces: int = 0  # faces found in the photos analysed now
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason): not photo files, loops, ...
     interrupted: bool = False
     seconds: float = 0.0
     stage_seconds: dict = field(default_factory=dict)  # read, decode, detect, embed (all workers), store
@@ -82,30 +85,104 @@ class ScanSummary:
     def to_dict(self) -> dict:
         d = dict(self.__dict__)
         d["failed"] = [{"path": p, "error": e} for p, e in self.failed]
+        d["skipped"] = [{"path": p, "reason": r} for p, r in self.skipped]
         d["stage_seconds"] = {k: round(v, 3) for k, v in self.stage_seconds.items()}
         d["seconds"] = round(self.seconds, 3)
         return d
 
 
-def find_photos(roots: list[Path]) -> dict[str, os.stat_result]:
-    """Photo files under ``roots`` (recursively; hidden files and folders skipped)."""
+def find_photos(roots: list[Path], skipped: list | None = None) -> dict[str, os.stat_result]:
+    """Photo files under ``roots`` (recursively; hidden files and folders skipped).
+
+    Only regular files are returned: a FIFO named ``a.jpg`` would block its reader forever, a
+    device never ends. What is passed over for a reason the user should know (such files, broken
+    links and link loops, unreadable folders, names that are not UTF-8, which the library cannot
+    store) is appended to ``skipped`` as (path shown, reason).
+    """
+    skipped = [] if skipped is None else skipped
     found: dict[str, os.stat_result] = {}
+
+    def consider(path: str) -> None:
+        if not _utf8(path):
+            skipped.append((shown_path(path), "the file name is not valid UTF-8: rename it to include it"))
+            return
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            if os.path.islink(path):
+                why = "a symbolic link loop" if exc.errno == errno.ELOOP else "a broken symbolic link"
+                skipped.append((path, why))
+            elif exc.errno != errno.ENOENT:  # ENOENT: vanished while walking
+                skipped.append((path, f"cannot read it ({exc.strerror})"))
+            return
+        if stat.S_ISREG(st.st_mode):
+            found[path] = st
+        else:
+            skipped.append((path, f"{_kind(st.st_mode)}, not a photo file"))
+
+    def unreadable(exc: OSError) -> None:
+        where = exc.filename or "?"
+        why = "a symbolic link loop" if exc.errno == errno.ELOOP else f"cannot read the folder ({exc.strerror})"
+        skipped.append((shown_path(where), f"{why}: its photos are kept as missing"))
+
     for root in roots:
-        if root.is_file():
-            found[str(root)] = root.stat()
+        if not root.is_dir():
+            consider(str(root))
             continue
-        for folder, dirs, files in os.walk(root):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for folder, dirs, files in os.walk(root, onerror=unreadable):
+            kept = []
+            for d in sorted(dirs):
+                if d.startswith("."):
+                    continue
+                if _loops_back(os.path.join(folder, d)):
+                    skipped.append((shown_path(os.path.join(folder, d)), "a symbolic link loop (a link to a folder above it)"))
+                    continue
+                if not _utf8(d):
+                    skipped.append((shown_path(os.path.join(folder, d)),
+                                    "the folder name is not valid UTF-8: rename it to include it"))
+                    continue
+                kept.append(d)
+            dirs[:] = kept
             for name in sorted(files):
                 if name.startswith(".") or Path(name).suffix.lower() not in PHOTO_SUFFIXES:
                     continue
-                path = os.path.join(folder, name)
-                try:
-                    st = os.stat(path)
-                except OSError:
-                    continue  # vanished while walking
-                found[path] = st
+                consider(os.path.join(folder, name))
     return found
+
+
+def _loops_back(path: str) -> bool:
+    """A link to its own folder or one above it (never followed: folder links are not walked,
+    but the user should know why its photos are not found)."""
+    if not os.path.islink(path):
+        return False
+    target = os.path.realpath(path)
+    here = os.path.realpath(os.path.dirname(path))
+    return here == target or here.startswith(target.rstrip(os.sep) + os.sep)
+
+
+def shown_path(path: str) -> str:
+    """A path that can be printed and stored whatever bytes its name holds (\\xNN for other bytes)."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # bytes the file system gave that are not UTF-8 (surrogateescape)
+        return False
+    return True
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return "a special file"
 
 
 def resolve_roots(paths) -> list[Path]:
@@ -176,7 +253,7 @@ class Scanner:
         t0 = time.perf_counter()
         summary = ScanSummary([str(r) for r in roots])
         self._report(ScanProgress(0, 0, 0, 0.0, phase="finding photos"))
-        files = find_photos(roots)
+        files = find_photos(roots, summary.skipped)
         summary.found = len(files)
         known = self._known_under(roots)
         todo: list[str] = []
@@ -265,6 +342,11 @@ class Scanner:
             row = rows.pop()
             st = os.stat(path)
             with self.db.transaction() as c:
+                # Another scan of the same folder may have stored the new path, or moved the row,
+                # since this one planned: then it is not a move for this scan.
+                if c.execute("SELECT 1 FROM photos WHERE path = ?", (path,)).fetchone() or not c.execute(
+                        "SELECT 1 FROM photos WHERE id = ? AND path = ?", (row["id"], row["path"])).fetchone():
+                    continue
                 c.execute(
                     "UPDATE photos SET path = ?, size = ?, mtime_ns = ?, missing_since = NULL WHERE id = ?",
                     (path, st.st_size, st.st_mtime_ns, row["id"]),
@@ -302,7 +384,7 @@ class Scanner:
             nonlocal done
             t = time.perf_counter()
             if task[0] == "analyse":
-                self._store(result, known.get(task[1]), summary)
+                self._store(result, summary)
                 for k, v in result.seconds.items():
                     summary.stage_seconds[k] = summary.stage_seconds.get(k, 0.0) + v
             else:
@@ -358,10 +440,13 @@ class Scanner:
             break
 
     # -- storing ----------------------------------------------------------------------------
-    def _store(self, result: PhotoResult, old: sqlite3.Row | None, summary: ScanSummary) -> None:
+    def _store(self, result: PhotoResult, summary: ScanSummary) -> None:
         now = time.time()
         path = result.path
         with self.db.transaction() as c:
+            # What the library holds now, not what it held when this scan planned: another scan
+            # of the same folder may have stored the photo meanwhile.
+            old = c.execute("SELECT id, hash, status FROM photos WHERE path = ?", (path,)).fetchone()
             if result.error:
                 summary.failed.append((path, result.error))
                 # Keep the faces (and names) a photo had if it became unreadable: lose nothing.

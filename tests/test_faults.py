@@ -269,3 +269,85 @@ def test_undo_never_lands_on_a_newcomer_with_a_reused_id(tmp_path, capsys):
     lib = Library.open(path)
     assert assignment(lib, newcomer) == before and before["name"] != "Bystander"
     assert np.all([assignment(lib, f)["name"] == "Bystander" for f in ids[:2]])
+
+
+# -- hostile files ---------------------------------------------------------------------------
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_fifos_sockets_odd_names_and_link_loops_are_skipped_and_reported(tmp_path, capsys, drive):
+    import json
+    import socket
+
+    os.mkfifo(drive / "a fifo.jpg")  # would block a reader forever
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(drive / "sock.jpg"))
+    os.symlink("loop2.jpg", drive / "loop1.jpg")
+    os.symlink("loop1.jpg", drive / "loop2.jpg")
+    os.symlink("..", drive / "trip" / "up")  # a folder link back up
+    odd = os.fsencode(drive) + b"/caf\xe9.jpg"  # Latin-1, not UTF-8
+    with open(odd, "wb") as f:
+        f.write((drive / "a.jpg").read_bytes())
+    lib = tmp_path / "lib.sqlite3"
+    for _ in range(2):  # and every later scan of the folder
+        # In a process of its own: a scan that opens the FIFO hangs, and fails here instead.
+        proc = subprocess.run([sys.executable, "-m", "photoface", "scan", "--library", str(lib), "--workers", "1",
+                               "--quiet", "--json", str(drive)], capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+        assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+        summary = json.loads(proc.stdout)
+        reasons = {Path(s["path"]).name: s["reason"] for s in summary["skipped"]}
+        assert "FIFO" in reasons["a fifo.jpg"] and "socket" in reasons["sock.jpg"]
+        assert "loop" in reasons["loop1.jpg"] and "loop" in reasons["loop2.jpg"] and "loop" in reasons["up"]
+        assert "not valid UTF-8" in reasons["caf\\xe9.jpg"]
+        assert summary["library"]["photos"] == 3
+    code, out, _ = cli(capsys, "scan", "--library", lib, "--workers", "1", "--quiet", drive)
+    assert "caf\\xe9.jpg: the file name is not valid UTF-8" in out  # printable, one line
+    sock.close()
+
+
+# -- concurrency -----------------------------------------------------------------------------
+def test_two_scans_of_one_folder_at_once_both_finish(tmp_path, drive):
+    from photoface.library import Library
+
+    path = tmp_path / "lib.sqlite3"
+    first, second = Library.open(path), Library.open(path)
+    ran = []
+
+    def meanwhile(progress):  # the first scan has planned; the second stores every photo now
+        if progress.phase == "analysing" and progress.total and not ran:
+            ran.append(second.scan([drive], workers=1))
+
+    s = first.scan([drive], workers=1, progress=meanwhile)
+    assert ran and ran[0].new == 3 and not s.interrupted
+    assert first.db.scalar("SELECT COUNT(*) FROM photos") == 3
+    assert first.db.scalar("SELECT COUNT(*) FROM faces") == 3
+    assert first.db.scalar("PRAGMA integrity_check") == "ok"
+
+
+def test_naming_while_a_scan_regroups_keeps_the_name_and_groups_the_rest(tmp_path, monkeypatch):
+    import photoface.cluster as cluster
+    from photoface.library import Library
+
+    from .library_fixtures import add_faces, assignment, identities
+
+    path = tmp_path / "lib.sqlite3"
+    scanning, window = Library.open(path), Library.open(path)
+    embs, labels = identities(2, [4, 3])
+    ids = add_faces(scanning, embs)
+    scanning.refresh()
+    real = cluster.group_faces
+    named = []
+
+    def group_faces(*args, **kwargs):  # the user names a group while the scan clusters
+        if not named:
+            named.append(window.people.name(f"g{assignment(window, ids[0])['group_id']}", "Ann"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cluster, "group_faces", group_faces)
+    more, _ = identities(2, [0, 2], seed=0)
+    new = add_faces(scanning, more, prefix="/later/img")
+    scanning.refresh()
+    assert named
+    for f in ids[:4]:
+        assert (assignment(scanning, f)["name"], assignment(scanning, f)["state"]) == ("Ann", "confirmed")
+    for f in ids[4:] + new:
+        assert assignment(scanning, f)["group_id"] is not None

@@ -184,8 +184,8 @@ class Controller(QObject):
         if summary.changed or summary.moved:
             self.images.clear()  # edited or moved photos: crops from the new pixels
         self.scanFinished.emit(summary)
-        if summary.failed:
-            self.photoErrors.emit(list(summary.failed))
+        if summary.failed or summary.skipped:
+            self.photoErrors.emit(list(summary.failed) + list(summary.skipped))
         self.changed()
         self._next_scan()
 
