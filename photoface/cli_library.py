@@ -8,6 +8,7 @@ import json
 import sys
 import time
 
+from .cli import _positive_int
 from .errors import UserError
 
 
@@ -22,8 +23,9 @@ def add_library_commands(sub) -> None:
 
     p = command("scan", "scan folders (or photos) for faces, then recognise and group them", run_scan)
     p.add_argument("paths", nargs="+", metavar="PATH")
-    p.add_argument("--workers", type=int, default=None, help="processes to use (default: one per core)")
-    p.add_argument("--min-face-size", type=int, metavar="PX", help="smallest face to find (saved in the library)")
+    p.add_argument("--workers", type=_positive_int, default=None,
+                   help="processes to use (default: one per core, at most 4; never more than the cores)")
+    p.add_argument("--min-face-size", type=_positive_int, metavar="PX", help="smallest face to find (saved in the library)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
     p = command("people", "list people and unnamed groups", run_people)
@@ -76,7 +78,7 @@ def add_library_commands(sub) -> None:
     g.add_argument("--face", help="a face id")
     g.add_argument("--photo", help="an example photo (its largest face, or --index)")
     p.add_argument("--index", type=int, default=0, help="which face of --photo, by size (0 = largest)")
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--limit", type=_positive_int, default=50)
     p.add_argument("--max-distance", type=float, help="default: the same-person threshold")
 
     p = command("verify", "are the (largest) faces in two photos the same person?", run_verify)
@@ -87,7 +89,7 @@ def add_library_commands(sub) -> None:
     p.add_argument("images", nargs="+", metavar="IMAGE")
 
     p = command("settings", "show or change the library's settings (a change regroups the faces)", run_settings)
-    p.add_argument("--min-face-size", type=int, metavar="PX", help="smallest face to find on later scans")
+    p.add_argument("--min-face-size", type=_positive_int, metavar="PX", help="smallest face to find on later scans")
     p.add_argument("--strictness", type=float, metavar="X",
                    help="scale on the same-person thresholds: 0.5 (strict) .. 1.5 (lenient); 1 = the model's")
     p.add_argument("--personalise", choices=["on", "off"],

@@ -128,7 +128,10 @@ class Library:
         return DetectorSettings(min_face_size=int(self.db.get_setting(SETTING_MIN_FACE, "20")))
 
     def set_min_face_size(self, px: int) -> None:
-        DetectorSettings(min_face_size=int(px))  # validates
+        try:
+            DetectorSettings(min_face_size=int(px))  # validates
+        except ValueError as exc:
+            raise UserError(f"smallest face size: {exc}") from None
         self.db.set_setting(SETTING_MIN_FACE, int(px))
 
     def set_strictness(self, scale: float) -> None:

@@ -351,3 +351,91 @@ def test_naming_while_a_scan_regroups_keeps_the_name_and_groups_the_rest(tmp_pat
         assert (assignment(scanning, f)["name"], assignment(scanning, f)["state"]) == ("Ann", "confirmed")
     for f in ids[4:] + new:
         assert assignment(scanning, f)["group_id"] is not None
+
+
+# -- one line, not a traceback ---------------------------------------------------------------
+@pytest.fixture
+def small_library(tmp_path):
+    from photoface.library import Library
+
+    from .library_fixtures import add_faces, identities
+
+    path = tmp_path / "lib.sqlite3"
+    lib = Library.open(path)
+    add_faces(lib, identities(2, [3, 2])[0])
+    lib.refresh()
+    lib.people.name(lib.list_people()[0].ref, "Ann")
+    lib.close()
+    return path
+
+
+@pytest.mark.parametrize("argv", [
+    ["reject", "f9223372036854775808"], ["name", "g9223372036854775808", "Bo"],
+    ["merge", "Ann", "p99999999999999999999"], ["cover", "Ann", "f18446744073709551616"],
+    ["find", "--face", "f9223372036854775808"], ["faces", "g9223372036854775808"],
+])
+def test_huge_ids_are_unknown_ids(small_library, capsys, argv):
+    code, _, err = cli(capsys, argv[0], "--library", small_library, *argv[1:])
+    assert code == 1 and err.startswith("photoface: error: no ") and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", ["scan", "settings"])
+@pytest.mark.parametrize("size", ["0", "-5"])
+def test_a_smallest_face_below_one_pixel_is_refused(tmp_path, capsys, command, size):
+    argv = [command, "--library", tmp_path / "lib.sqlite3", "--min-face-size", size]
+    with pytest.raises(SystemExit) as info:
+        main([str(a) for a in argv + ([tmp_path] if command == "scan" else [])])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and "must be at least 1" in err and "Traceback" not in err
+    assert not (tmp_path / "lib.sqlite3").exists()
+
+
+def test_workers_are_capped_at_the_cores():
+    from photoface.detection import DetectorSettings
+    from photoface.scan import Scanner
+
+    scanner = Scanner(None, DetectorSettings(), "m", workers=64)  # no library needed to plan workers
+    assert scanner.workers == (os.cpu_count() or 1)
+
+
+def test_a_full_disk_is_one_line_and_loses_nothing(tmp_path, capsys, drive):
+    import shutil
+
+    with small_tmpfs(tmp_path, size="3m") as mnt:
+        lib = mnt / "lib.sqlite3"
+        _scan_and_name(capsys, lib, drive)
+        more = tmp_path / "more"
+        shutil.copytree(drive, more)
+        filler = mnt / "filler"
+        with contextlib.suppress(OSError), open(filler, "wb") as f:
+            while True:  # until the disk is full
+                f.write(b"\0" * 4096)
+                f.flush()
+        code, _, err = cli(capsys, "scan", "--library", lib, "--workers", "1", "--quiet", more)
+        assert code == 1 and "disk is full" in err and len(err.splitlines()) == 1
+        code, _, err = cli(capsys, "name", "--library", lib, "Ann", "Eileen B")
+        assert code == 1 and "Traceback" not in err
+        filler.unlink()
+        assert _named_faces(capsys, lib) == 3
+        db = Database(lib)
+        assert db.scalar("PRAGMA integrity_check") == "ok"
+        db.close()
+
+
+# -- names -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("name, message", [
+    ("\x1b[31mAnn\x1b[0m", "control characters"), ("Ann\x07", "control characters"), ("g46", "looks like an id"),
+])
+def test_names_that_would_corrupt_a_terminal_or_hide_behind_an_id_are_refused(small_library, capsys, name, message):
+    code, out, err = cli(capsys, "name", "--library", small_library, "Ann", name)
+    assert code == 1 and message in err and "\x1b" not in err and "\x07" not in err
+    out = cli(capsys, "people", "--library", small_library)[1]
+    assert "Ann" in out and "\x1b" not in out
+
+
+def test_a_person_already_named_like_an_id_stays_reachable(small_library, capsys):
+    db = Database(small_library)
+    db.execute("UPDATE people SET name = 'g46' WHERE name = 'Ann'")  # named before the rule
+    db.close()
+    code, out, _ = cli(capsys, "faces", "--library", small_library, "g46")
+    assert code == 0 and out.count("g46") == 3

@@ -57,6 +57,9 @@ class Database:
         except LibraryError:
             self.conn.close()
             raise
+        except sqlite3.OperationalError as exc:  # a full disk, a lock held too long, I/O
+            self.conn.close()
+            raise LibraryError(f"{self.path}: cannot open the library ({exc})") from None
         except sqlite3.DatabaseError as exc:
             self.conn.close()
             raise LibraryError(f"{self.path}: not a readable library ({exc})") from None
