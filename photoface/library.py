@@ -237,7 +237,7 @@ class Library:
         faces: the user says they are gone for good. Returns how many."""
         rows = self.db.query("SELECT id, path FROM photos WHERE missing_since IS NOT NULL")
         if under:
-            roots = [str(Path(u).expanduser().absolute()) for u in under]
+            roots = [str(Path(u).expanduser().resolve()) for u in under]  # as scans store paths
             rows = [r for r in rows if any(r["path"] == root or r["path"].startswith(root.rstrip(os.sep) + os.sep)
                                            for root in roots)]
         with self.db.transaction() as c:
