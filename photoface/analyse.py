@@ -10,14 +10,13 @@ import hashlib
 import os
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from .decode import decode_bytes
+from .decode import decode_bytes, read_photo
 from .detection import DetectorSettings, FaceDetector
 from .embedder import Embedder
-from .errors import PhotoFaceError
+from .errors import DecodeError, PhotoFaceError
 
 HASH_CHUNK = 1 << 20
 
@@ -76,9 +75,12 @@ class Analyser:
         try:
             st = os.stat(path)
             result.size, result.mtime_ns = st.st_size, st.st_mtime_ns
-            data = Path(path).read_bytes()
+            data = read_photo(path)
         except OSError as exc:
             result.error = f"cannot read file ({exc.strerror or exc})"
+            return result
+        except DecodeError as exc:  # not a photo: its header said so, the rest is never read
+            result.error = exc.reason
             return result
         result.hash = content_hash(data)
         t = _lap(result, "read", t)
@@ -114,7 +116,7 @@ class Analyser:
         """New embeddings for known faces (a new model): decode, align on stored landmarks."""
         s = self.settings
         try:
-            data = Path(path).read_bytes()
+            data = read_photo(path)
         except OSError as exc:
             raise PhotoFaceError(f"{path}: cannot read file ({exc.strerror or exc})") from None
         image = decode_bytes(data, path, max_side=s.max_working_side, max_pixels=s.max_pixels)

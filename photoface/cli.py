@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import sys
@@ -155,6 +156,17 @@ def _error(message: str) -> None:
     print(f"photoface: error: {message}", file=sys.stderr)
 
 
+def _library_fault(exc) -> str:
+    text = str(exc)
+    if "disk is full" in text or "disk I/O" in text:
+        return "the disk is full or failing (free some space and run the command again)"
+    if "readonly" in text or "read-only" in text:
+        return "the library cannot be written (read-only file, folder or disk)"
+    if "locked" in text or "busy" in text:
+        return "another PhotoFace is writing to it; try again in a moment"
+    return text
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv:  # `photoface` alone opens the window
@@ -177,10 +189,16 @@ def main(argv=None) -> int:
 
 def _guarded(command) -> int:
     """Run a command: its errors as one line, Ctrl-C as exit 130, a closed pipe as success."""
+    import sqlite3
+
     try:
         return command()
     except PhotoFaceError as exc:
         _error(str(exc))
+        return 1
+    except sqlite3.Error as exc:
+        # Every change is one transaction: a failed one changed nothing.
+        _error(f"the library: {_library_fault(exc)}; nothing of the failed step was saved")
         return 1
     except KeyboardInterrupt:
         _error("interrupted")
@@ -190,3 +208,9 @@ def _guarded(command) -> int:
         # when flushing stdout at exit, so point it at nothing.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:  # after BrokenPipeError, which is one
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM):
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        _error(f"{where}{exc.strerror}")
+        return 1

@@ -8,6 +8,7 @@ import json
 import sys
 import time
 
+from .cli import _positive_int
 from .errors import UserError
 
 
@@ -22,8 +23,9 @@ def add_library_commands(sub) -> None:
 
     p = command("scan", "scan folders (or photos) for faces, then recognise and group them", run_scan)
     p.add_argument("paths", nargs="+", metavar="PATH")
-    p.add_argument("--workers", type=int, default=None, help="processes to use (default: one per core)")
-    p.add_argument("--min-face-size", type=int, metavar="PX", help="smallest face to find (saved in the library)")
+    p.add_argument("--workers", type=_positive_int, default=None,
+                   help="processes to use (default: one per core, at most 4; never more than the cores)")
+    p.add_argument("--min-face-size", type=_positive_int, metavar="PX", help="smallest face to find (saved in the library)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
     p = command("people", "list people and unnamed groups", run_people)
@@ -76,7 +78,7 @@ def add_library_commands(sub) -> None:
     g.add_argument("--face", help="a face id")
     g.add_argument("--photo", help="an example photo (its largest face, or --index)")
     p.add_argument("--index", type=int, default=0, help="which face of --photo, by size (0 = largest)")
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--limit", type=_positive_int, default=50)
     p.add_argument("--max-distance", type=float, help="default: the same-person threshold")
 
     p = command("verify", "are the (largest) faces in two photos the same person?", run_verify)
@@ -87,7 +89,7 @@ def add_library_commands(sub) -> None:
     p.add_argument("images", nargs="+", metavar="IMAGE")
 
     p = command("settings", "show or change the library's settings (a change regroups the faces)", run_settings)
-    p.add_argument("--min-face-size", type=int, metavar="PX", help="smallest face to find on later scans")
+    p.add_argument("--min-face-size", type=_positive_int, metavar="PX", help="smallest face to find on later scans")
     p.add_argument("--strictness", type=float, metavar="X",
                    help="scale on the same-person thresholds: 0.5 (strict) .. 1.5 (lenient); 1 = the model's")
     p.add_argument("--personalise", choices=["on", "off"],
@@ -107,13 +109,25 @@ def add_library_commands(sub) -> None:
 
     command("export", "people, faces and decisions as JSON", run_export, json_flag=False)
     command("errors", "photos that could not be read, with the reason", run_errors)
+    command("missing", "photos whose folder was gone, empty or unreadable at the last scan "
+            "(an unmounted drive): kept with their faces and names until found again", run_missing)
+    p = command("forget-missing", "remove missing photos with their faces and names (all, or those "
+                "under the folders given); not undoable", run_forget_missing)
+    p.add_argument("folders", nargs="*", metavar="FOLDER")
 
 
-def _open(args):
+def _open(args, create: bool = False):
+    """The library; only commands that write a first scan or setting create it."""
     from .library import Library
 
-    args.opened = Library.open(args.library)
+    args.opened = Library.open(args.library, create=create)
     return args.opened
+
+
+def _open_for_analysis(args):
+    from .library import Library
+
+    return Library.open_for_analysis(args.library)
 
 
 def _print_json(data) -> None:
@@ -153,7 +167,7 @@ def _duration(seconds: float) -> str:
 
 
 def run_scan(args) -> int:
-    lib = _open(args)
+    lib = _open(args, create=True)
     if args.min_face_size is not None:
         lib.set_min_face_size(args.min_face_size)
     progress = None if args.quiet else _Progress()
@@ -166,6 +180,9 @@ def run_scan(args) -> int:
         print(f"{s.found} photos: {s.new} new, {s.changed} changed, {s.moved} moved, "
               f"{s.unchanged} unchanged, {s.removed} removed; {s.faces} faces found "
               f"in {_duration(s.seconds)}")
+        if s.missing:
+            print(f"{s.missing} photos missing (their folder is gone, empty or unreadable): kept with "
+                  "their names; see 'photoface missing', or 'photoface forget-missing' to remove them")
         if s.reembedded:
             print(f"{s.reembedded} faces re-embedded with the current model")
         if s.named_from_metadata:
@@ -174,10 +191,15 @@ def run_scan(args) -> int:
         for path, reason in s.metadata_problems:
             print(f"  {path}: names not read: {reason}")
         st = lib.stats()
-        print(f"library: {st['photos']} photos, {st['faces']} faces, {st['people']} people, {st['groups']} unnamed groups")
+        gone = f" ({st['missing']} missing)" if st["missing"] else ""
+        print(f"library: {st['photos']} photos{gone}, {st['faces']} faces, {st['people']} people, {st['groups']} unnamed groups")
         if s.failed:
             print(f"{len(s.failed)} photos could not be read:")
             for path, reason in s.failed:
+                print(f"  {path}: {reason}")
+        if s.skipped:
+            print(f"{len(s.skipped)} files or folders skipped:")
+            for path, reason in s.skipped:
                 print(f"  {path}: {reason}")
     if summary.interrupted:
         print("photoface: scan interrupted: what was scanned is kept; scan again to continue", file=sys.stderr)
@@ -316,7 +338,7 @@ def run_find(args) -> int:
 
 
 def run_verify(args) -> int:
-    r = _open(args).verify(args.a, args.b)
+    r = _open_for_analysis(args).verify(args.a, args.b)
     if args.json:
         _print_json(r)
     else:
@@ -327,7 +349,7 @@ def run_verify(args) -> int:
 
 
 def run_embed(args) -> int:
-    lib = _open(args)
+    lib = _open_for_analysis(args)
     out, failed = [], 0
     for path in args.images:
         try:
@@ -355,7 +377,11 @@ def run_embed(args) -> int:
 
 
 def run_settings(args) -> int:
-    lib = _open(args)
+    from .config import library_path
+
+    # Showing the settings of a library not created yet shows the defaults; only a change creates it.
+    changes = (args.min_face_size, args.strictness, args.personalise, args.read_xmp, args.write_xmp)
+    lib = _open(args, create=True) if any(v is not None for v in changes) else _open_for_analysis(args)
     regroup = False
     if args.min_face_size is not None:
         lib.set_min_face_size(args.min_face_size)
@@ -374,7 +400,7 @@ def run_settings(args) -> int:
     if regroup:
         lib.refresh()
     data = {
-        "library": str(lib.path),
+        "library": str(library_path(args.library)),
         "min_face_size": lib.detector_settings().min_face_size,
         "strictness": lib.strictness,
         "pair_threshold": round(lib.threshold, 4),
@@ -438,3 +464,19 @@ def run_errors(args) -> int:
         for e in errors:
             print(f"{e['path']}: {e['error']}")
     return 0
+
+
+def run_missing(args) -> int:
+    missing = _open(args).missing_photos()
+    if args.json:
+        _print_json(missing)
+    else:
+        for m in missing:
+            since = time.strftime("%Y-%m-%d %H:%M", time.localtime(m["missing_since"]))
+            print(f"{m['path']}: missing since {since}, {m['faces']} faces, {m['named'] or 0} named")
+    return 0
+
+
+def run_forget_missing(args) -> int:
+    n = _open(args).forget_missing(args.folders or None)
+    return _done(args, f"{n} missing photos forgotten", {"forgotten": n})

@@ -30,9 +30,17 @@ SUPPORTED_FORMATS = {"JPEG", "PNG", "WEBP", "BMP", "TIFF", "MPO", "AVIF", "HEIF"
 _HEIC_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"})
 _heif_registered: bool | None = None  # None: not tried yet in this process
 
-# Refuse images above this many pixels before decoding them (a 40000x40000 PNG header would
-# otherwise ask for 4.8 GB). 200 MP admits every camera and most panoramas.
-DEFAULT_MAX_PIXELS = 200_000_000
+# The one pixel limit: images above it are refused from their header, before decoding (a
+# 40000x40000 PNG header would otherwise ask for 4.8 GB). It is Pillow's own refusal point
+# (2 x Image.MAX_IMAGE_PIXELS), so whichever check sees an image first, the answer is the same:
+# 179 MP admits every camera and most panoramas. Decoding stays near 4 bytes a pixel at most
+# (alpha is composited in 8 bits, a band at a time): about 0.7 GB at the limit.
+DEFAULT_MAX_PIXELS = 178_956_970
+
+# How many bytes of a file tell whether it can be a photo of a supported format (the magic
+# numbers below); nothing more is read from a file that cannot.
+SNIFF_BYTES = 16
+COMPOSITE_ROWS = 256  # rows composited at a time: the 16-bit scratch stays small
 
 _EXIF_ORIENTATION = 0x0112
 
@@ -109,8 +117,9 @@ def _open(data: bytes, path):
             reason = "corrupt HEIC image data" if _register_heif() else _heic_unreadable_reason()
             raise DecodeError(path, reason) from None
         raise DecodeError(path, "not an image in a supported format") from None
-    except Image.DecompressionBombError as exc:
-        raise DecodeError(path, f"image is too large ({exc})") from None
+    except Image.DecompressionBombError:
+        raise DecodeError(path, f"image is too large to open safely (limit {DEFAULT_MAX_PIXELS / 1e6:.0f} "
+                                "megapixels)") from None
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise DecodeError(path, f"unreadable image header ({exc})") from None
     header = ImageHeader(fmt, width, height, mode, orientation)
@@ -166,6 +175,31 @@ def _orientation(im) -> int:
     return value if 1 <= value <= 8 else 1
 
 
+def looks_like_a_photo(head: bytes) -> bool:
+    """Whether a file's first ``SNIFF_BYTES`` can begin a photo of a supported format."""
+    return (
+        head[:3] == b"\xff\xd8\xff"  # JPEG, MPO
+        or head[:8] == b"\x89PNG\r\n\x1a\n"
+        or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+        or head[:2] == b"BM"
+        or head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")  # TIFF, BigTIFF
+        or head[4:8] == b"ftyp"  # AVIF, HEIF
+    )
+
+
+def read_photo(path: str | os.PathLike) -> bytes:
+    """A photo file's bytes, or ``DecodeError``: the header is checked first, so that a large
+    file that is not a photo (a video, a disk image named .jpg) is never read whole."""
+    with open(path, "rb") as f:
+        head = f.read(SNIFF_BYTES)
+        if not head:
+            raise DecodeError(path, "the file is empty")
+        if not looks_like_a_photo(head):
+            known = "GIF" if head[:4] == b"GIF8" else None  # an image, just not one of ours
+            raise DecodeError(path, f"unsupported image format {known}" if known else "not an image in a supported format")
+        return head + f.read()
+
+
 def decode_file(
     path: str | os.PathLike,
     max_side: int | None = None,
@@ -173,7 +207,7 @@ def decode_file(
 ) -> DecodedImage:
     """Read and decode ``path``; see :func:`decode_bytes`."""
     try:
-        data = Path(path).read_bytes()
+        data = read_photo(path)
     except FileNotFoundError:
         raise DecodeError(path, "file not found") from None
     except IsADirectoryError:
@@ -260,8 +294,14 @@ def _to_rgb8(im, path):
     if mode in ("RGBA", "LA", "PA", "La", "RGBa") or (
         mode in ("P", "L", "RGB", "1") and "transparency" in im.info
     ):
-        rgba = np.asarray(im.convert("RGBA"))
-        return Image.fromarray(_composite_on_white(rgba[:, :, :3], rgba[:, :, 3]))
+        rgba = im if mode == "RGBA" else im.convert("RGBA")
+        # A band at a time: a whole 169 MP image in floats took 8 GB.
+        width, height = rgba.size
+        out = np.empty((height, width, 3), np.uint8)
+        for top in range(0, height, COMPOSITE_ROWS):
+            band = np.asarray(rgba.crop((0, top, width, min(height, top + COMPOSITE_ROWS))))
+            out[top:top + len(band)] = _composite_on_white(band[:, :, :3], band[:, :, 3])
+        return Image.fromarray(out)
     if mode.startswith("I;16"):
         grey = (np.asarray(im).astype(np.uint16) >> 8).astype(np.uint8)
         return Image.fromarray(grey).convert("RGB")
@@ -280,10 +320,11 @@ def _to_rgb8(im, path):
 
 
 def _composite_on_white(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """Transparent areas become white, as an image viewer shows them, not black."""
-    a = alpha.astype(np.float32)[:, :, None] / 255.0
-    out = rgb.astype(np.float32) * a + 255.0 * (1.0 - a)
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    """Transparent areas become white, as an image viewer shows them, not black. In integers:
+    (rgb * a + 255 * (255 - a)) / 255, rounded, fits 16 bits."""
+    a = alpha.astype(np.uint16)[:, :, None]
+    out = rgb.astype(np.uint16) * a + 255 * (255 - a) + 127
+    return (out // 255).astype(np.uint8)
 
 
 def _apply_orientation(img, orientation: int):

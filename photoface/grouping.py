@@ -136,20 +136,53 @@ def write_suggestions(conn, matches: dict) -> None:
         )
 
 
+# Regrouping reads and clusters outside the write lock (it can take a while; the user's decisions
+# must not wait for it) and writes only if nobody committed meanwhile; else it plans again, and
+# after this many tries plans holding the lock.
+_OPTIMISTIC_TRIES = 3
+
+
 def refresh(db: Database, model_version: str, t: Thresholds, progress=None) -> dict:
     """Re-suggest and re-group every face the user has not decided on. One transaction.
     Named faces are recognised at ``t.recognise``; the rest are grouped at ``t.group``, blended
     first as ``t.blending`` says, turned faces joining groups within
     ``t.turned_group`` (``cluster.group_faces``)."""
-    from .cluster import group_faces
-
     say = progress or (lambda msg: None)
     say("learning from confirmed faces")
     personalised = update_metric(db, model_version)
+    for attempt in range(_OPTIMISTIC_TRIES + 1):
+        seen = db.data_version()
+        if attempt < _OPTIMISTIC_TRIES:
+            plan = _plan_groups(db, model_version, t, say)
+        with db.transaction() as c:
+            if attempt == _OPTIMISTIC_TRIES:
+                plan = _plan_groups(db, model_version, t, say)  # under the lock: nothing can change
+            elif db.data_version() != seen:
+                continue  # a decision or another scan committed while this one planned
+            if plan is None:
+                return {"suggested": 0, "groups": 0, "personalised": personalised}
+            candidates, matches, ids, group_ids, together = plan
+            c.executemany(
+                "DELETE FROM assignments WHERE face_id = ? AND state IN ('auto', 'suggested')",
+                [(int(f),) for f in candidates.ids],
+            )
+            write_suggestions(c, matches)
+            c.executemany(
+                "INSERT INTO assignments(face_id, person_id, group_id, state, pinned) VALUES (?, NULL, ?, 'auto', ?)",
+                [(int(f), int(g), int(p >= 0)) for f, g, p in zip(ids, group_ids, together)],
+            )
+        return {"suggested": len(matches), "groups": int(len(set(group_ids))), "personalised": personalised}
+    raise AssertionError("unreachable: the last try plans under the lock")
+
+
+def _plan_groups(db: Database, model_version: str, t: Thresholds, say):
+    """Suggestions and groups for every undecided face, as the library is now (None: no faces)."""
+    from .cluster import group_faces
+
     say("recognising faces")
     candidates, matches = suggest(db, model_version, t, "1")
     if not len(candidates.ids):
-        return {"suggested": 0, "groups": 0, "personalised": personalised}
+        return None
     rest = np.array([i not in matches for i in candidates.ids.tolist()], bool)
     ids = candidates.ids[rest]
     grouped = db.query("SELECT face_id, group_id, pinned FROM assignments WHERE group_id IS NOT NULL")
@@ -174,17 +207,7 @@ def refresh(db: Database, model_version: str, t: Thresholds, progress=None) -> d
         together=together,
     )
     group_ids = _stable_group_ids(db, ids, labels, old, together)
-    with db.transaction() as c:
-        c.executemany(
-            "DELETE FROM assignments WHERE face_id = ? AND state IN ('auto', 'suggested')",
-            [(int(f),) for f in candidates.ids],
-        )
-        write_suggestions(c, matches)
-        c.executemany(
-            "INSERT INTO assignments(face_id, person_id, group_id, state, pinned) VALUES (?, NULL, ?, 'auto', ?)",
-            [(int(f), int(g), int(t >= 0)) for f, g, t in zip(ids, group_ids, together)],
-        )
-    return {"suggested": len(matches), "groups": int(len(set(group_ids))), "personalised": personalised}
+    return candidates, matches, ids, group_ids, together
 
 
 def _photos_with_someone_twice(db: Database) -> set[int]:

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,8 +65,16 @@ class Library:
         self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, path=None, model_dir=None) -> "Library":
-        return cls(Database(library_path(path)), model_dir)
+    def open(cls, path=None, model_dir=None, create: bool = True) -> "Library":
+        """``create=False``: a missing library is an error (reading commands never create one)."""
+        return cls(Database(library_path(path), create=create), model_dir)
+
+    @classmethod
+    def open_for_analysis(cls, path=None, model_dir=None) -> "Library":
+        """The library's settings if it exists, else a library in memory: analysing a photo
+        (embed, verify) never creates a library file."""
+        file = library_path(path)
+        return cls(Database(file if file.exists() else None), model_dir)
 
     @property
     def path(self) -> Path:
@@ -119,7 +128,10 @@ class Library:
         return DetectorSettings(min_face_size=int(self.db.get_setting(SETTING_MIN_FACE, "20")))
 
     def set_min_face_size(self, px: int) -> None:
-        DetectorSettings(min_face_size=int(px))  # validates
+        try:
+            DetectorSettings(min_face_size=int(px))  # validates
+        except ValueError as exc:
+            raise UserError(f"smallest face size: {exc}") from None
         self.db.set_setting(SETTING_MIN_FACE, int(px))
 
     def set_strictness(self, scale: float) -> None:
@@ -198,7 +210,7 @@ class Library:
             where.append("f.photo_id = ?")
             params.append(photo_id)
         rows = self.db.query(
-            "SELECT f.id, f.photo_id, p.path, f.x, f.y, f.w, f.h, f.landmarks, f.score, f.ignored, "
+            "SELECT f.id, f.photo_id, p.path, p.missing_since, f.x, f.y, f.w, f.h, f.landmarks, f.score, f.ignored, "
             "a.person_id, pe.name, a.group_id, a.state, a.confidence FROM faces f "
             "JOIN photos p ON p.id = f.photo_id LEFT JOIN assignments a ON a.face_id = f.id "
             f"LEFT JOIN people pe ON pe.id = a.person_id WHERE {' AND '.join(where)} "
@@ -211,10 +223,32 @@ class Library:
     def photo_errors(self) -> list[dict]:
         return [dict(r) for r in self.db.query("SELECT path, error FROM photos WHERE status = 'error' ORDER BY path")]
 
+    def missing_photos(self) -> list[dict]:
+        """Photos whose folder was gone, empty or unreadable at the last scan: kept, with their
+        faces and names, until they are found again or forgotten."""
+        return [dict(r) for r in self.db.query(
+            "SELECT p.path, p.missing_since, COUNT(f.id) AS faces, "
+            "SUM(a.state = 'confirmed') AS named FROM photos p LEFT JOIN faces f ON f.photo_id = p.id "
+            "LEFT JOIN assignments a ON a.face_id = f.id WHERE p.missing_since IS NOT NULL "
+            "GROUP BY p.id ORDER BY p.path")]
+
+    def forget_missing(self, under=None) -> int:
+        """Remove the missing photos (those under the folders ``under``, if given) with their
+        faces: the user says they are gone for good. Returns how many."""
+        rows = self.db.query("SELECT id, path FROM photos WHERE missing_since IS NOT NULL")
+        if under:
+            roots = [str(Path(u).expanduser().resolve()) for u in under]  # as scans store paths
+            rows = [r for r in rows if any(r["path"] == root or r["path"].startswith(root.rstrip(os.sep) + os.sep)
+                                           for root in roots)]
+        with self.db.transaction() as c:
+            c.executemany("DELETE FROM photos WHERE id = ?", [(r["id"],) for r in rows])
+        return len(rows)
+
     def stats(self) -> dict:
         q = self.db.scalar
         return {
             "photos": q("SELECT COUNT(*) FROM photos WHERE status = 'ok'"),
+            "missing": q("SELECT COUNT(*) FROM photos WHERE missing_since IS NOT NULL"),
             "unreadable": q("SELECT COUNT(*) FROM photos WHERE status = 'error'"),
             "faces": q("SELECT COUNT(*) FROM faces WHERE ignored = 0"),
             "people": q("SELECT COUNT(*) FROM people"),
@@ -234,8 +268,8 @@ class Library:
     def analyse_photo(self, path):
         """Faces and embeddings of a photo that need not be in the library."""
         p = Path(path).expanduser()
-        if not p.is_file():
-            raise UserError(f"{path}: no such file")
+        if not p.is_file():  # a regular file: a FIFO or a device would block the read
+            raise UserError(f"{path}: no such file" if not p.exists() else f"{path}: not a regular file")
         result = self.embedder.analyse(str(p))
         if result.error:
             raise UserError(f"{path}: {result.error}")
@@ -315,6 +349,7 @@ def _face_dict(r, sure_confidence: float) -> dict:
     marks = decode_array(r["landmarks"], (5, 2))
     return {
         "id": r["id"], "photo_id": r["photo_id"], "path": r["path"],
+        "missing": r["missing_since"] is not None,  # its folder was gone at the last scan
         "box": [round(r[k], 1) for k in ("x", "y", "w", "h")],
         "landmarks": [[round(float(x), 1), round(float(y), 1)] for x, y in marks],
         "score": round(r["score"], 4),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+import unicodedata
 from dataclasses import dataclass
 
 from .errors import UserError
@@ -29,12 +30,23 @@ class Target:
         return f"{self.kind[0]}{self.id}"
 
 
+MAX_ID = 2**63 - 1  # SQLite's largest integer: no row has a larger id
+
+
 def parse_face_id(text) -> int:
     s = str(text).strip().lower()
     s = s[1:] if s.startswith("f") else s
-    if not s.isdigit():
+    if not s.isascii() or not s.isdigit():
         raise UserError(f"{text!r} is not a face id (like f123 or 123)")
+    if int(s) > MAX_ID:
+        raise UserError(f"no face f{s}")
     return int(s)
+
+
+def _id_like(text: str) -> bool:
+    """``p12``, ``g3`` or ``f7``: how the commands name people, groups and faces by id."""
+    low = text.strip().lower()
+    return len(low) > 1 and low[0] in "pgf" and low[1:].isascii() and low[1:].isdigit()
 
 
 class _Change:
@@ -87,13 +99,18 @@ class People:
     def resolve(self, text) -> Target:
         s = str(text).strip()
         low = s.lower()
-        if len(low) > 1 and low[0] in "pg" and low[1:].isdigit():
+        if _id_like(s) and low[0] in "pg":
             kind, num = ("person" if low[0] == "p" else "group"), int(low[1:])
-            if kind == "person" and not self.db.scalar("SELECT 1 FROM people WHERE id = ?", (num,)):
-                raise UserError(f"no person {s}")
-            if kind == "group" and not self.db.scalar("SELECT 1 FROM assignments WHERE group_id = ?", (num,)):
-                raise UserError(f"no group {s}")
-            return Target(kind, num)
+            found = num <= MAX_ID and (
+                self.db.scalar("SELECT 1 FROM people WHERE id = ?", (num,)) if kind == "person"
+                else self.db.scalar("SELECT 1 FROM assignments WHERE group_id = ?", (num,)))
+            if found:
+                return Target(kind, num)
+            # A person named like an id before such names were refused stays reachable by name.
+            pid = self.db.scalar("SELECT id FROM people WHERE name = ?", (s,))
+            if pid is not None:
+                return Target("person", pid)
+            raise UserError(f"no {kind} {s}")
         pid = self.db.scalar("SELECT id FROM people WHERE name = ?", (s,))
         if pid is None:
             raise UserError(f"no person or group {s!r} (use a name, p<ID> or g<ID>)")
@@ -149,10 +166,12 @@ class People:
                                   [v for k, v in prow.items() if k != "id"] + [pid])
                     else:
                         c.execute(f"INSERT INTO people({cols}) VALUES ({marks})", list(prow.values()))
+            gone = 0
             for fid, state in before["faces"].items():
                 fid = int(fid)
                 if not c.execute("SELECT 1 FROM faces WHERE id = ?", (fid,)).fetchone():
-                    continue  # its photo was deleted since
+                    gone += 1  # its photo was removed since; face ids are never reused (schema 4)
+                    continue
                 c.execute("DELETE FROM assignments WHERE face_id = ?", (fid,))
                 c.execute("DELETE FROM rejections WHERE face_id = ?", (fid,))
                 c.execute("UPDATE faces SET ignored = ? WHERE id = ?", (state["ignored"], fid))
@@ -186,6 +205,9 @@ class People:
                                 (fid, gid),
                             )
             c.execute("DELETE FROM journal WHERE id = ?", (row["id"],))
+            if gone:
+                return (f"{row['summary']} ({gone} of its {len(before['faces'])} faces are gone with their "
+                        "photos and stay gone)")
             return row["summary"]
 
     def history(self, limit: int = 20) -> list[dict]:
@@ -476,9 +498,15 @@ class People:
 
 
 def _clean_name(name: str) -> str:
-    name = " ".join(str(name).split())
+    name = " ".join(str(name).split())  # tabs and line breaks become spaces
     if not name:
         raise UserError("a name cannot be empty")
     if len(name) > 200:
         raise UserError("a name can be at most 200 characters")
+    # Terminal escapes and bells would be echoed raw by every listing.
+    if any(unicodedata.category(ch) == "Cc" for ch in name):
+        raise UserError("a name cannot contain control characters (escapes, bells)")
+    if _id_like(name):
+        raise UserError(f"{name!r} looks like an id (p12, g3, f7): the commands would take it for one; "
+                        "choose another name")
     return name

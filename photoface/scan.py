@@ -5,15 +5,18 @@
 Each photo's result is committed in its own transaction as it arrives, so a crash or Ctrl-C keeps
 everything done so far and the next scan resumes where this one stopped. Unchanged files (same
 size and mtime, else the same content hash) are skipped; a moved or renamed photo (same hash,
-old path gone) keeps its faces and names; photos deleted from a scanned folder are removed at the
-end of a complete scan.
+old path gone) keeps its faces and names. At the end of a complete scan a photo gone from a folder
+that still holds photos is removed; one whose folder is gone, empty or unreadable (an unmounted
+drive) is only marked missing, with its faces and names, until it returns or the user forgets it.
 """
 
 from __future__ import annotations
 
+import errno
 import multiprocessing
 import os
 import signal
+import stat
 import sqlite3
 import threading
 import time
@@ -72,11 +75,13 @@ class ScanSummary:
     unchanged: int = 0
     moved: int = 0
     removed: int = 0
+    missing: int = 0  # kept, marked missing: their folder was gone, empty or unreadable
     reembedded: int = 0  # faces given a new model's embedding
     faces: int = 0  # faces found in the photos analysed now
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     named_from_metadata: int = 0  # faces named from the photos' XMP face regions
     metadata_problems: list[tuple[str, str]] = field(default_factory=list)  # (path, reason): names not read
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason): not photo files, loops, ...
     interrupted: bool = False
     seconds: float = 0.0
     stage_seconds: dict = field(default_factory=dict)  # read, decode, detect, embed (all workers), store
@@ -85,30 +90,104 @@ class ScanSummary:
         d = dict(self.__dict__)
         d["failed"] = [{"path": p, "error": e} for p, e in self.failed]
         d["metadata_problems"] = [{"path": p, "error": e} for p, e in self.metadata_problems]
+        d["skipped"] = [{"path": p, "reason": r} for p, r in self.skipped]
         d["stage_seconds"] = {k: round(v, 3) for k, v in self.stage_seconds.items()}
         d["seconds"] = round(self.seconds, 3)
         return d
 
 
-def find_photos(roots: list[Path]) -> dict[str, os.stat_result]:
-    """Photo files under ``roots`` (recursively; hidden files and folders skipped)."""
+def find_photos(roots: list[Path], skipped: list | None = None) -> dict[str, os.stat_result]:
+    """Photo files under ``roots`` (recursively; hidden files and folders skipped).
+
+    Only regular files are returned: a FIFO named ``a.jpg`` would block its reader forever, a
+    device never ends. What is passed over for a reason the user should know (such files, broken
+    links and link loops, unreadable folders, names that are not UTF-8, which the library cannot
+    store) is appended to ``skipped`` as (path shown, reason).
+    """
+    skipped = [] if skipped is None else skipped
     found: dict[str, os.stat_result] = {}
+
+    def consider(path: str) -> None:
+        if not _utf8(path):
+            skipped.append((shown_path(path), "the file name is not valid UTF-8: rename it to include it"))
+            return
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            if os.path.islink(path):
+                why = "a symbolic link loop" if exc.errno == errno.ELOOP else "a broken symbolic link"
+                skipped.append((path, why))
+            elif exc.errno != errno.ENOENT:  # ENOENT: vanished while walking
+                skipped.append((path, f"cannot read it ({exc.strerror})"))
+            return
+        if stat.S_ISREG(st.st_mode):
+            found[path] = st
+        else:
+            skipped.append((path, f"{_kind(st.st_mode)}, not a photo file"))
+
+    def unreadable(exc: OSError) -> None:
+        where = exc.filename or "?"
+        why = "a symbolic link loop" if exc.errno == errno.ELOOP else f"cannot read the folder ({exc.strerror})"
+        skipped.append((shown_path(where), f"{why}: its photos are kept as missing"))
+
     for root in roots:
-        if root.is_file():
-            found[str(root)] = root.stat()
+        if not root.is_dir():
+            consider(str(root))
             continue
-        for folder, dirs, files in os.walk(root):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for folder, dirs, files in os.walk(root, onerror=unreadable):
+            kept = []
+            for d in sorted(dirs):
+                if d.startswith("."):
+                    continue
+                if _loops_back(os.path.join(folder, d)):
+                    skipped.append((shown_path(os.path.join(folder, d)), "a symbolic link loop (a link to a folder above it)"))
+                    continue
+                if not _utf8(d):
+                    skipped.append((shown_path(os.path.join(folder, d)),
+                                    "the folder name is not valid UTF-8: rename it to include it"))
+                    continue
+                kept.append(d)
+            dirs[:] = kept
             for name in sorted(files):
                 if name.startswith(".") or Path(name).suffix.lower() not in PHOTO_SUFFIXES:
                     continue
-                path = os.path.join(folder, name)
-                try:
-                    st = os.stat(path)
-                except OSError:
-                    continue  # vanished while walking
-                found[path] = st
+                consider(os.path.join(folder, name))
     return found
+
+
+def _loops_back(path: str) -> bool:
+    """A link to its own folder or one above it (never followed: folder links are not walked,
+    but the user should know why its photos are not found)."""
+    if not os.path.islink(path):
+        return False
+    target = os.path.realpath(path)
+    here = os.path.realpath(os.path.dirname(path))
+    return here == target or here.startswith(target.rstrip(os.sep) + os.sep)
+
+
+def shown_path(path: str) -> str:
+    """A path that can be printed and stored whatever bytes its name holds (\\xNN for other bytes)."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # bytes the file system gave that are not UTF-8 (surrogateescape)
+        return False
+    return True
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return "a special file"
 
 
 def resolve_roots(paths) -> list[Path]:
@@ -166,7 +245,10 @@ class Scanner:
         cancel: threading.Event | None = None,
     ):
         self.db = db
-        self.workers = max(1, workers if workers is not None else min(os.cpu_count() or 1, 4))
+        # Each worker holds its own models and a decoded photo (~120 MB): more workers than cores
+        # only add memory (64 on 2 cores took 7.7 GB), never speed.
+        cores = os.cpu_count() or 1
+        self.workers = max(1, min(workers, cores) if workers is not None else min(cores, 4))
         # Each worker process runs its models on one thread: processes already use every core.
         threads = 1 if self.workers > 1 else settings.num_threads
         self.settings = DetectorSettings(**{**settings.__dict__, "num_threads": threads})
@@ -186,7 +268,7 @@ class Scanner:
         t0 = time.perf_counter()
         summary = ScanSummary([str(r) for r in roots])
         self._report(ScanProgress(0, 0, 0, 0.0, phase="finding photos"))
-        files = find_photos(roots)
+        files = find_photos(roots, summary.skipped)
         summary.found = len(files)
         known = self._known_under(roots)
         todo: list[str] = []
@@ -199,6 +281,10 @@ class Scanner:
             else:
                 todo.append(path)
         missing = {p: row for p, row in known.items() if p not in files}
+        back = [row["id"] for p, row in known.items() if p in files and row["missing_since"] is not None]
+        if back:
+            with self.db.transaction() as c:
+                c.executemany("UPDATE photos SET missing_since = NULL WHERE id = ?", [(i,) for i in back])
         todo = self._detect_moves(todo, known, missing, summary)
         self._touched = []
         journal_start = self.db.scalar("SELECT COALESCE(MAX(id), 0) FROM journal")
@@ -220,10 +306,15 @@ class Scanner:
         if summary.named_from_metadata:
             self._people.squash_imports(journal_start, f"named {summary.named_from_metadata} faces from photos' metadata")
         if not summary.interrupted and missing:
+            removed, absent = _removed_or_absent(missing, files)
+            now = time.time()
             with self.db.transaction() as c:
-                for row in missing.values():
+                for row in removed:
                     c.execute("DELETE FROM photos WHERE id = ?", (row["id"],))
-            summary.removed = len(missing)
+                for row in absent:
+                    c.execute("UPDATE photos SET missing_since = COALESCE(missing_since, ?) WHERE id = ?",
+                              (now, row["id"]))
+            summary.removed, summary.missing = len(removed), len(absent)
         summary.seconds = time.perf_counter() - t0
         return summary
 
@@ -232,7 +323,7 @@ class Scanner:
         for root in roots:
             r = str(root)
             rows = self.db.query(
-                "SELECT id, path, size, mtime_ns, hash, status FROM photos "
+                "SELECT id, path, size, mtime_ns, hash, status, missing_since FROM photos "
                 "WHERE path = ? OR substr(path, 1, ?) = ?",
                 (r, len(r) + 1, r + os.sep),
             )
@@ -269,8 +360,13 @@ class Scanner:
             row = rows.pop()
             st = os.stat(path)
             with self.db.transaction() as c:
+                # Another scan of the same folder may have stored the new path, or moved the row,
+                # since this one planned: then it is not a move for this scan.
+                if c.execute("SELECT 1 FROM photos WHERE path = ?", (path,)).fetchone() or not c.execute(
+                        "SELECT 1 FROM photos WHERE id = ? AND path = ?", (row["id"], row["path"])).fetchone():
+                    continue
                 c.execute(
-                    "UPDATE photos SET path = ?, size = ?, mtime_ns = ? WHERE id = ?",
+                    "UPDATE photos SET path = ?, size = ?, mtime_ns = ?, missing_since = NULL WHERE id = ?",
                     (path, st.st_size, st.st_mtime_ns, row["id"]),
                 )
             missing.pop(row["path"], None)
@@ -282,7 +378,7 @@ class Scanner:
         """Faces embedded by another model version, by photo path (re-embedded lazily)."""
         rows = self.db.query(
             "SELECT f.id, f.landmarks, p.path FROM faces f JOIN photos p ON p.id = f.photo_id "
-            "WHERE f.model_version IS NOT ? ORDER BY p.path",
+            "WHERE f.model_version IS NOT ? AND p.missing_since IS NULL ORDER BY p.path",
             (self.model_version,),
         )
         stale: dict[str, list] = {}
@@ -306,7 +402,7 @@ class Scanner:
             nonlocal done
             t = time.perf_counter()
             if task[0] == "analyse":
-                self._store(result, known.get(task[1]), summary)
+                self._store(result, summary)
                 for k, v in result.seconds.items():
                     summary.stage_seconds[k] = summary.stage_seconds.get(k, 0.0) + v
             else:
@@ -362,11 +458,14 @@ class Scanner:
             break
 
     # -- storing ----------------------------------------------------------------------------
-    def _store(self, result: PhotoResult, old: sqlite3.Row | None, summary: ScanSummary) -> None:
+    def _store(self, result: PhotoResult, summary: ScanSummary) -> None:
         now = time.time()
         path = result.path
         summary.metadata_problems.extend((path, note) for note in result.notes)
         with self.db.transaction() as c:
+            # What the library holds now, not what it held when this scan planned: another scan
+            # of the same folder may have stored the photo meanwhile.
+            old = c.execute("SELECT id, hash, status FROM photos WHERE path = ?", (path,)).fetchone()
             if result.error:
                 summary.failed.append((path, result.error))
                 # Keep the faces (and names) a photo had if it became unreadable: lose nothing.
@@ -459,6 +558,17 @@ class Scanner:
     def _report(self, progress: ScanProgress) -> None:
         if self.progress:
             self.progress(progress)
+
+
+def _removed_or_absent(missing: dict, files: dict) -> tuple[list, list]:
+    """Photos not found: removed when their folder still holds photos (the user deleted them),
+    else absent (the folder is gone, empty or unreadable: an unmounted drive must not take the
+    names with it)."""
+    holding = {os.path.dirname(p) for p in files}
+    removed, absent = [], []
+    for path, row in missing.items():
+        (removed if os.path.dirname(path) in holding else absent).append(row)
+    return removed, absent
 
 
 def _init_local(settings, model_dir) -> None:

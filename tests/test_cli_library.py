@@ -89,6 +89,9 @@ def test_embed_prints_boxes_landmarks_and_unit_embeddings(photos, tmp_path, caps
     ],
 )
 def test_user_errors_are_one_line_without_traceback(tmp_path, argv, message):
+    from photoface.store import Database
+
+    Database(tmp_path / "lib.sqlite3").close()  # an empty library (reading commands create none)
     proc = subprocess.run(
         [sys.executable, "-m", "photoface", *argv, "--library", str(tmp_path / "lib.sqlite3")],
         capture_output=True, text=True, timeout=120,
@@ -135,6 +138,7 @@ def test_library_may_come_before_the_command(tmp_path, photos, capsys):
     assert code == 0 and json.loads(out)[0]["faces"] == 2
     # Given after the command too, that one wins.
     other = tmp_path / "other.sqlite3"
+    assert run(capsys, "settings", "--library", other, "--min-face-size", "20")[0] == 0
     code, out, _ = run(capsys, "--library", lib, "people", "--library", other, "--json")
     assert code == 0 and json.loads(out) == []
 

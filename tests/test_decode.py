@@ -267,3 +267,52 @@ def test_heic_without_pillow_heif_says_what_it_needs(astronaut, tmp_path):
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert f"{path}: a HEIC photo: reading it needs the optional pillow-heif package" in proc.stdout
+
+
+def test_alpha_is_composited_in_eight_bits_a_band_at_a_time():
+    """A 169 MP RGBA PNG took 8 GB in floats; the NumPy memory is now about the RGB result's."""
+    import tracemalloc
+
+    from PIL import Image
+
+    from photoface.decode import _to_rgb8
+
+    rng = np.random.default_rng(0)
+    h, w = 2000, 1500
+    rgba = rng.integers(0, 256, size=(h, w, 4), dtype=np.uint8)
+    im = Image.fromarray(rgba, "RGBA")
+    tracemalloc.start()
+    out = np.asarray(_to_rgb8(im, "big.png"))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    # The result, and the test's own copy of it (np.asarray); floats took about fourteen times that.
+    assert peak < 2.5 * h * w * 3, f"{peak / 1e6:.0f} MB for a {h * w * 3 / 1e6:.0f} MB result"
+    a = rgba[:, :, 3:4] / 255.0
+    exact = rgba[:, :, :3] * a + 255 * (1 - a)
+    assert np.abs(out.astype(float) - exact).max() <= 0.5 + 1e-9
+
+
+def test_one_pixel_limit_whichever_check_sees_the_image():
+    from photoface.decode import DEFAULT_MAX_PIXELS
+
+    # Just above Pillow's own refusal point, and far above: the same message and limit.
+    for side in (13_400, 40_000):
+        with pytest.raises(DecodeError, match=f"too large to open safely.*limit {DEFAULT_MAX_PIXELS / 1e6:.0f} megapixels"):
+            decode_bytes(png_header_only(side, side), path="big.png")
+
+
+def test_a_large_file_that_is_not_a_photo_is_never_read_whole(tmp_path):
+    import tracemalloc
+
+    from photoface.decode import decode_file
+
+    path = tmp_path / "video.jpg"
+    with open(path, "wb") as f:  # sparse: 300 MB on paper, nothing on disk
+        f.write(b"\x00\x00\x00\x20moov")
+        f.truncate(300_000_000)
+    tracemalloc.start()
+    with pytest.raises(DecodeError, match="not an image"):
+        decode_file(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 10_000_000

@@ -172,7 +172,7 @@ def test_a_metric_is_learned_once_enough_people_are_confirmed(lib):
     x, y = nuisance_faces(n_people=10, per_person=15)  # plain distances confuse these people
     ids = np.array(add_faces(lib, x))
     for person in range(10):
-        lib.people.move([int(f) for f in ids[y == person][:5]], new_name=f"P{person}")
+        lib.people.move([int(f) for f in ids[y == person][:5]], new_name=f"Person {person}")
     assert lib.refresh()["personalised"] is False  # off unless the user turns it on
     lib.set_personalised(True)
     assert lib.refresh()["personalised"] is True

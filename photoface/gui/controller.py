@@ -47,6 +47,7 @@ class Controller(QObject):
     scanPhase = Signal(str)
     scanFinished = Signal(object)  # ScanSummary, or None when the scan failed
     photoErrors = Signal(list)  # [(path, reason)] of the photos that could not be read
+    missingPhotos = Signal(list)  # [(path, what it holds)] of the photos marked missing
     libraryFailed = Signal(str)  # the library itself cannot be opened
     # Navigation: the main window shows the page.
     openPerson = Signal(object)  # Target
@@ -228,8 +229,8 @@ class Controller(QObject):
         if summary.changed or summary.moved:
             self.images.clear()  # edited or moved photos: crops from the new pixels
         self.scanFinished.emit(summary)
-        if summary.failed:
-            self.photoErrors.emit(list(summary.failed))
+        if summary.failed or summary.skipped:
+            self.photoErrors.emit(list(summary.failed) + list(summary.skipped))
         self.changed()
         self._next_scan()
 
@@ -253,6 +254,20 @@ class Controller(QObject):
     def show_photo_errors(self) -> None:
         """Every unreadable photo in the library (not only the last scan's)."""
         self.run(lambda lib: [(e["path"], e["error"]) for e in lib.photo_errors()], self.photoErrors.emit)
+
+    def show_missing_photos(self) -> None:
+        """Photos whose folder was gone, empty or unreadable at a scan (an unmounted drive)."""
+        def read(lib):
+            return [(m["path"], f"{m['faces']} faces, {m['named'] or 0} named") for m in lib.missing_photos()]
+
+        self.run(read, self.missingPhotos.emit)
+
+    def forget_missing(self) -> None:
+        def done(n):
+            self.status.emit(f"Forgot {n} missing photo{'s' if n != 1 else ''}")
+            self.changed()
+
+        self.runner.submit(lambda lib: lib.forget_missing(), done, self.report_error)
 
     # -- settings -------------------------------------------------------------------------------
     def read_settings(self, on_done: Callable[[dict], None]) -> None:

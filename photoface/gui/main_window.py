@@ -119,6 +119,10 @@ class MainWindow(QMainWindow):
                                           "All people and unnamed groups (Ctrl+1)")
         self.errors_action = self._action("&Unreadable Photos", self.controller.show_photo_errors, None, None,
                                           "List the photos that could not be read")
+        self.missing_action = self._action("&Missing Photos", self.controller.show_missing_photos, None, None,
+                                           "List the photos whose folder was gone, empty or unreadable at a scan")
+        self.forget_missing_action = self._action("&Forget Missing Photos…", self.forget_missing, None, None,
+                                                  "Remove the missing photos with their faces and names")
         self.about_action = self._action("&About PhotoFace", self.about)
 
     def _make_menus(self) -> None:
@@ -128,6 +132,7 @@ class MainWindow(QMainWindow):
         self.recent_menu = m.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         m.addAction(self.rescan_action)
+        m.addAction(self.forget_missing_action)
         m.addSeparator()
         m.addAction(self.write_xmp_action)
         m.addAction(self.settings_action)
@@ -144,6 +149,7 @@ class MainWindow(QMainWindow):
         m.addAction(self.back_action)
         m.addSeparator()
         m.addAction(self.errors_action)
+        m.addAction(self.missing_action)
         m = bar.addMenu("&Help")
         m.addAction(self.about_action)
         self._fill_recent()
@@ -170,6 +176,7 @@ class MainWindow(QMainWindow):
         c.scanPhase.connect(self.scan_panel.update_phase)
         c.scanFinished.connect(self._scan_finished)
         c.photoErrors.connect(self._photo_errors)
+        c.missingPhotos.connect(self._missing_photos)
         c.libraryFailed.connect(self._library_failed)
         c.busyChanged.connect(self._update_actions)
         c.openPerson.connect(self.show_person)
@@ -239,6 +246,8 @@ class MainWindow(QMainWindow):
             bits.append(f"{summary.moved} moved")
         if summary.removed:
             bits.append(f"{summary.removed} removed")
+        if summary.missing:
+            bits.append(f"{summary.missing} missing (kept; View > Missing Photos)")
         if summary.failed:
             bits.append(f"{len(summary.failed)} unreadable")
         if summary.named_from_metadata:
@@ -257,6 +266,26 @@ class MainWindow(QMainWindow):
             f"{n} photo{'s' if n != 1 else ''} could not be read; the rest were scanned.",
             [f"{path} — {reason}" for path, reason in failed],
         )
+
+    def _missing_photos(self, missing) -> None:
+        if not missing:
+            self.errors_bar.show_notice("No photo is missing.")
+            return
+        n = len(missing)
+        self.errors_bar.show_notice(
+            f"{n} photo{'s' if n != 1 else ''} missing: their folder was gone, empty or unreadable at a scan. "
+            "They keep their faces and names until found again (File > Forget Missing Photos removes them).",
+            [f"{path} — {what}" for path, what in missing],
+        )
+
+    def forget_missing(self) -> None:
+        answer = QMessageBox.question(
+            self, "Forget Missing Photos",
+            "Remove every missing photo with its faces and names? This cannot be undone; "
+            "a photo found again later is scanned as new.",
+        )
+        if answer == QMessageBox.Yes:
+            self.controller.forget_missing()
 
     def _library_failed(self, message: str) -> None:
         self.library_bar.show_notice(f"Cannot open the library: {message}. Choose another in Settings (Ctrl+,).")

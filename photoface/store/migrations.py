@@ -93,6 +93,40 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE assignments ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
     """,
+    # 4: face ids are never handed out twice (AUTOINCREMENT): the undo journal and the user's
+    # memory ("f12") name faces by id, and a reused id would put a decision on a stranger. SQLite
+    # cannot add AUTOINCREMENT in place: the table is copied (``migrate`` turns foreign keys off
+    # meanwhile, so that dropping the old table cascades to nothing). Ids the journal or a cover
+    # still remembers may lie above today's highest: none of those is handed out again either.
+    """
+    CREATE TABLE faces_new (
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,
+        photo_id       INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+        x REAL NOT NULL, y REAL NOT NULL, w REAL NOT NULL, h REAL NOT NULL,
+        landmarks      BLOB NOT NULL,
+        score          REAL NOT NULL,
+        embedding      BLOB,
+        model_version  TEXT,
+        ignored        INTEGER NOT NULL DEFAULT 0,
+        frontal        REAL
+    );
+    INSERT INTO faces_new(id, photo_id, x, y, w, h, landmarks, score, embedding, model_version, ignored, frontal)
+        SELECT id, photo_id, x, y, w, h, landmarks, score, embedding, model_version, ignored, frontal FROM faces;
+    DROP TABLE faces;
+    ALTER TABLE faces_new RENAME TO faces;
+    CREATE INDEX faces_photo ON faces(photo_id);
+    DELETE FROM sqlite_sequence WHERE name = 'faces';
+    INSERT INTO sqlite_sequence(name, seq) SELECT 'faces', MAX(
+        COALESCE((SELECT MAX(id) FROM faces), 0),
+        COALESCE((SELECT MAX(CAST(j.key AS INTEGER)) FROM journal, json_each(journal.before, '$.faces') AS j), 0),
+        COALESCE((SELECT MAX(cover_face_id) FROM people), 0));
+    """,
+    # 5: a photo whose folder was missing, empty or unreadable at a scan (an unmounted drive) is
+    # kept, with its faces and names, and marked missing since then; a scan that finds it again
+    # clears the mark, ``forget-missing`` removes it.
+    """
+    ALTER TABLE photos ADD COLUMN missing_since REAL;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -103,6 +137,10 @@ def migrate(conn: sqlite3.Connection) -> int:
     found = conn.execute("PRAGMA user_version").fetchone()[0]
     if found >= SCHEMA_VERSION:
         return found
+    # A table is rebuilt by copying it (4): with foreign keys on, dropping the old one would
+    # delete every row that refers to it. Checked before committing instead.
+    keys_on = conn.execute("PRAGMA foreign_keys").fetchone()[0]
+    conn.execute("PRAGMA foreign_keys = OFF")
     conn.execute("BEGIN IMMEDIATE")
     try:
         # Another process may have migrated while this one waited for the write lock.
@@ -110,11 +148,16 @@ def migrate(conn: sqlite3.Connection) -> int:
         for version in range(found + 1, SCHEMA_VERSION + 1):
             for statement in _statements(MIGRATIONS[version - 1]):
                 conn.execute(statement)
+        broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise sqlite3.IntegrityError(f"migration left {len(broken)} rows pointing nowhere")
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+    finally:
+        conn.execute(f"PRAGMA foreign_keys = {'ON' if keys_on else 'OFF'}")
     return found
 
 

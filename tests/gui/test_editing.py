@@ -304,6 +304,33 @@ def test_unreadable_photos_are_listed_in_a_dismissable_panel(qtbot, make_window,
     assert rows(window)  # the readable photos were scanned
 
 
+def test_photos_of_an_emptied_folder_are_shown_missing_and_forgotten_on_request(qtbot, make_window, tmp_path,
+                                                                               monkeypatch):
+    folder = tmp_path / "drive"
+    folder.mkdir()
+    for name in ("obama.jpg", "obama2.jpg"):
+        shutil.copy(album("train", "obama", name), folder / name)
+    window = make_window()
+    window.open_folder(str(folder))
+    wait_idle(qtbot, window)
+    faces = sum(s.faces for _, s in rows(window))
+    assert faces >= 2
+    away = tmp_path / "away"
+    folder.rename(away)
+    folder.mkdir()  # the drive is unmounted: an empty mount point
+    window.open_folder(str(folder))
+    wait_idle(qtbot, window)
+    assert "2 missing" in window.statusBar().currentMessage()
+    assert sum(s.faces for _, s in rows(window)) == faces  # nothing lost
+    window.missing_action.trigger()
+    wait_idle(qtbot, window)
+    bar = window.errors_bar
+    assert bar.isVisible() and bar.message.text().startswith("2 photos missing")
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
+    window.forget_missing_action.trigger()
+    qtbot.waitUntil(lambda: not rows(window), timeout=10_000)
+
+
 def test_cancel_keeps_what_was_scanned_and_reopening_resumes(qtbot, make_window, tmp_path):
     folder = tmp_path / "album"
     folder.mkdir()

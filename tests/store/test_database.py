@@ -101,5 +101,43 @@ def test_a_version_2_library_keeps_its_groups_as_automatic_ones(tmp_path):
     conn.execute("INSERT INTO assignments(face_id, group_id, state) VALUES (1, 4, 'auto')")
     conn.close()
     db = Database(path)
-    assert db.scalar("PRAGMA user_version") == SCHEMA_VERSION == 3
+    assert db.scalar("PRAGMA user_version") == SCHEMA_VERSION
     assert [tuple(r) for r in db.query("SELECT face_id, group_id, pinned FROM assignments")] == [(1, 4, 0)]
+
+
+def test_a_version_3_library_keeps_its_faces_and_never_hands_out_an_id_again(tmp_path):
+    """Migration 4 gives faces AUTOINCREMENT ids (copying the table) without losing a row that
+    refers to them; ids the undo journal remembers stay taken. Migration 5 marks no photo missing."""
+    import json
+
+    from photoface.store.migrations import MIGRATIONS, _statements
+
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.create_function("face_frontality", 1, lambda blob: 1.0)
+    for script in MIGRATIONS[:3]:
+        for statement in _statements(script):
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version = 3")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("INSERT INTO photos(path, size, mtime_ns, status, scanned_at) VALUES ('/a.jpg', 1, 1, 'ok', 0)")
+    for _ in range(2):
+        conn.execute("INSERT INTO faces(photo_id, x, y, w, h, landmarks, score) VALUES (1, 0, 0, 9, 9, x'00', 1.0)")
+    conn.execute("INSERT INTO people(name, cover_face_id, created_at) VALUES ('Ann', 2, 0)")
+    conn.execute("INSERT INTO assignments(face_id, person_id, state) VALUES (2, 1, 'confirmed')")
+    conn.execute("INSERT INTO rejections(face_id, person_id, created_at) VALUES (1, 1, 0)")
+    # A decision on face 7, whose photo was removed since: id 7 must never name another face.
+    conn.execute("INSERT INTO journal(action, summary, before, created_at) VALUES ('reject', 'r', ?, 0)",
+                 (json.dumps({"faces": {"7": {"assignment": None, "ignored": 0, "rejections": []}}, "people": {}}),))
+    conn.close()
+    db = Database(path)
+    assert db.scalar("PRAGMA user_version") == SCHEMA_VERSION
+    assert db.scalar("PRAGMA foreign_keys") == 1
+    assert [tuple(r) for r in db.query("SELECT face_id, person_id, state FROM assignments")] == [(2, 1, "confirmed")]
+    assert [tuple(r) for r in db.query("SELECT face_id, person_id FROM rejections")] == [(1, 1)]
+    assert db.scalar("SELECT cover_face_id FROM people") == 2
+    assert db.scalar("SELECT COUNT(*) FROM photos WHERE missing_since IS NOT NULL") == 0
+    db.execute("DELETE FROM faces WHERE id = 2")
+    new = db.execute("INSERT INTO faces(photo_id, x, y, w, h, landmarks, score) VALUES (1, 0, 0, 9, 9, x'00', 1.0)").lastrowid
+    assert new == 8
+    assert db.scalar("PRAGMA integrity_check") == "ok"
