@@ -2,12 +2,46 @@
 
 from __future__ import annotations
 
+import functools
+import json
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
+from photoface.config import models_dir
+from photoface.embedder import CARD_NAME
 from photoface.library import Library
 from photoface.store.records import encode_array
+
+# The operating points the synthetic embeddings below are spaced for (same person ~0.34 apart,
+# different people ~2): those of a card whose pair threshold is near 1. Tests of people and groups
+# check the app's logic at these, whatever the bundled model's own thresholds are.
+SYNTHETIC_THRESHOLDS = {
+    "same_person_threshold": 1.036, "group_threshold": 0.4, "name_threshold": 0.86, "sure_threshold": 0.49,
+    "turned_threshold": 0.9437, "turned_group_threshold": 0.859,
+    "group_blend": 4, "group_blend_rounds": 2, "group_blend_radius": 0.8288,
+}
+
+
+@functools.cache
+def synthetic_models() -> Path:
+    """The bundled models with a card of ``SYNTHETIC_THRESHOLDS`` (a folder for the session)."""
+    folder = Path(tempfile.mkdtemp(prefix="photoface-synthetic-models-"))
+    for f in models_dir().iterdir():
+        if f.name != CARD_NAME:
+            (folder / f.name).symlink_to(f)
+    card = json.loads((models_dir() / CARD_NAME).read_text())
+    card["embedding"].update(SYNTHETIC_THRESHOLDS)
+    card["version"] += "-synthetic-thresholds"
+    (folder / CARD_NAME).write_text(json.dumps(card))
+    return folder
+
+
+def open_library(path) -> Library:
+    """A library whose card has the thresholds the synthetic embeddings are spaced for."""
+    return Library.open(path, model_dir=synthetic_models())
 
 
 def unit(v) -> np.ndarray:

@@ -6,14 +6,13 @@ import numpy as np
 import pytest
 
 from photoface.errors import UserError
-from photoface.library import Library
 
-from .library_fixtures import add_faces, assignment, at, identities, unit
+from .library_fixtures import add_faces, assignment, at, identities, open_library, unit
 
 
 @pytest.fixture
 def lib(tmp_path):
-    lib = Library.open(tmp_path / "lib.sqlite3")
+    lib = open_library(tmp_path / "lib.sqlite3")
     yield lib
     lib.close()
 
@@ -244,7 +243,7 @@ def test_the_cards_neighbour_blending_keeps_a_varied_persons_photos_together(tmp
     embs, labels = identities(4, 8, spread=0.07, seed=3)
     counts = {}
     for blend, rounds in ((0, 1), (3, 1), (4, 2)):
-        lib = Library.open(tmp_path / f"blend{blend}.sqlite3")
+        lib = open_library(tmp_path / f"blend{blend}.sqlite3")
         lib.card = dataclasses.replace(lib.card, group_blend=blend, group_blend_rounds=rounds)
         assert (lib.thresholds.blend, lib.thresholds.blend_rounds) == (blend, rounds)
         ids = add_faces(lib, embs)
@@ -273,9 +272,9 @@ def test_blending_reaches_only_as_far_as_the_cards_radius(tmp_path):
     embs = [at(e0, 0.02 * (i % 3), v) for i, v in enumerate(np.eye(128, dtype=np.float32)[2:8])]  # one person
     grouped = {}
     for name in ("card", "pair threshold"):
-        lib = Library.open(tmp_path / f"{name}.sqlite3")
+        lib = open_library(tmp_path / f"{name}.sqlite3")
         card = lib.card
-        assert card.group_blend and card.group_blend_radius < card.threshold  # the bundled operating point
+        assert card.group_blend and card.group_blend_radius < card.threshold  # the synthetic card's operating point
         stranger = at(e0, (card.group_blend_radius + card.threshold) / 2, e1)
         if name == "pair threshold":
             lib.card = dataclasses.replace(card, group_blend_radius=card.threshold)
@@ -301,7 +300,7 @@ def test_a_turned_face_is_named_only_when_closer_than_a_frontal_one_needs_to_be(
     """A profile's embedding is less sure: naming holds it to the name threshold x the card's
     turned_threshold / same_person_threshold."""
     card = lib.card
-    assert card.turned_threshold < card.threshold  # the bundled card's operating point
+    assert card.turned_threshold < card.threshold  # the synthetic card's operating point
     d = card.name_threshold * (card.turned_scale + 1) / 2  # close enough for a frontal face only
     e0, e1 = np.eye(128, dtype=np.float32)[:2]
 
@@ -319,7 +318,7 @@ def test_naming_is_stricter_than_verifying_one_pair(lib):
     person's name (in a library it meets every named person: wrong names add up), yet find,
     which judges one pair, still finds it. Strictness scales naming too."""
     card = lib.card
-    assert card.name_threshold < card.threshold  # the bundled card's operating point
+    assert card.name_threshold < card.threshold  # the synthetic card's operating point
     e0, e1, e2 = np.eye(128, dtype=np.float32)[:3]
 
     between = (card.name_threshold + card.threshold) / 2
@@ -477,7 +476,7 @@ def test_confirming_a_persons_suggestions_at_once_takes_only_the_sure_ones(lib, 
     from photoface.embedder import ModelCard
 
     card = lib.card
-    assert card.sure_threshold < card.name_threshold  # the bundled card's operating point
+    assert card.sure_threshold < card.name_threshold  # the synthetic card's operating point
     e0, e1, e2 = np.eye(128, dtype=np.float32)[:3]
     sure_d, less_d = card.sure_threshold * 0.8, (card.sure_threshold + card.name_threshold) / 2
     ids = add_faces(lib, [e0, at(e0, sure_d, e1), at(e0, less_d, e2)])

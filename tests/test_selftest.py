@@ -41,7 +41,7 @@ def test_passes_on_the_shipped_models():
                  "ok   rnet (3, 24, 24, 3) -> [(3, 4), (3, 2)]",
                  "ok   onet (3, 48, 48, 3) -> [(3, 4), (3, 10), (3, 2)]",
                  "ok   load and verify SHA-256",
-                 "ok   embed (4, 96, 96, 3) -> (4, 128)",
+                 "ok   embed (4, 150, 150, 3) -> (4, 128)",
                  "ok   embedding norms",
                  "ok   learn a metric: (8, 8)"):
         assert line in text, text
@@ -77,7 +77,7 @@ def test_a_wrong_embedding_size_in_the_card_fails(models_copy):
     (models_copy / "model_card.json").write_text(json.dumps(card))
     rc, text = run(model_dir=models_copy)
     assert rc == 1
-    assert "FAIL embed (4, 96, 96, 3) -> (4, 128): expected (4, 64)" in text, text
+    assert "FAIL embed (4, 150, 150, 3) -> (4, 128): expected (4, 64)" in text, text
     assert "self-test FAILED" in text
 
 
