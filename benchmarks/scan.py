@@ -10,6 +10,12 @@
     fresh library with the default number of workers (target: >= 4 photos/s for 12 MP photos on a
     2-core machine), then scanned again unchanged (should take next to nothing).
 
+``--peer`` also runs face_recognition's pipeline on the same LFW photos in one process (dlib's
+HOG detector upsampling once on photos shrunk to at most 1024 px, its 5-point shape predictor and
+ResNet descriptor, through ``dlib-bin`` and ``face-recognition-models``: what
+``face_recognition.face_encodings`` does), scans them with one worker too, and prints the ratio of
+photos/s per process.
+
 Printed: wall-clock photos/s of the scan (and with the grouping that follows it), the stage
 seconds per photo summed over workers (read = read + hash, decode, detect, embed = align +
 embed, store = the main process writing SQLite), and the rescan time.
@@ -78,7 +84,33 @@ def make_big_photos(data: Path, folder: Path, n: int, size=(4000, 3000), quality
     return out
 
 
-def bench(title: str, folder: Path, library: Path, workers: int | None) -> None:
+def peer_bench(folder: Path) -> float:
+    """face_recognition's pipeline on every photo of ``folder`` in this process: photos/s."""
+    import dlib
+    import face_recognition_models as models
+    from PIL import Image
+
+    hog = dlib.get_frontal_face_detector()
+    shape = dlib.shape_predictor(models.pose_predictor_five_point_model_location())
+    net = dlib.face_recognition_model_v1(models.face_recognition_model_location())
+    photos = sorted(folder.iterdir())
+    faces = 0
+    t = time.perf_counter()
+    for path in photos:
+        img = Image.open(path).convert("RGB")
+        if max(img.size) > 1024:
+            img.thumbnail((1024, 1024))
+        rgb = np.asarray(img)
+        for rect in hog(rgb, 1):
+            net.compute_face_descriptor(rgb, shape(rgb, rect), 1)
+            faces += 1
+    seconds = time.perf_counter() - t
+    print(f"\n== peer: face_recognition's pipeline (dlib HOG + 5-point + ResNet), one process ==")
+    print(f"{len(photos)} photos, {faces} faces in {seconds:.2f} s = {len(photos) / seconds:.2f} photos/s")
+    return len(photos) / seconds
+
+
+def bench(title: str, folder: Path, library: Path, workers: int | None) -> float:
     lib = Library.open(library)
     t = time.perf_counter()
     s = lib.scan([folder], workers=workers)
@@ -100,6 +132,7 @@ def bench(title: str, folder: Path, library: Path, workers: int | None) -> None:
     print(f"rescan, unchanged: {s2.unchanged} unchanged, {s2.new + s2.changed} analysed; scan {s2.seconds:.3f} s, "
           f"with the grouping after it {total2:.3f} s")
     lib.close()
+    return done / s.seconds
 
 
 def main(argv=None) -> int:
@@ -109,6 +142,8 @@ def main(argv=None) -> int:
     ap.add_argument("--big", type=int, default=24, help="12 MP JPEGs to make and scan (0: skip)")
     ap.add_argument("--grain", type=float, default=3.0, help="noise sigma added to the 12 MP photos (0: none)")
     ap.add_argument("--workers", type=int, default=None, help="scan processes (default: the library's, one per core up to 4)")
+    ap.add_argument("--peer", action="store_true",
+                    help="also face_recognition's pipeline on the LFW photos; both in one process, with the ratio")
     ap.add_argument("--library", type=Path, default=None,
                     help="folder for the libraries and the made photos (default: a new temporary folder, removed after)")
     args = ap.parse_args(argv)
@@ -123,6 +158,12 @@ def main(argv=None) -> int:
             (tmp / "lfw.sqlite3").unlink(missing_ok=True)
             n = link_lfw(args.data, tmp / "lfw", args.lfw)
             bench(f"LFW: {n} photos, 250x250", tmp / "lfw", tmp / "lfw.sqlite3", args.workers)
+            if args.peer:
+                (tmp / "lfw1.sqlite3").unlink(missing_ok=True)
+                ours = bench(f"LFW: {n} photos, one worker (per process, for the peer)", tmp / "lfw", tmp / "lfw1.sqlite3", 1)
+                theirs = peer_bench(tmp / "lfw")
+                print(f"\nper process: PhotoFace {ours:.2f} photos/s, face_recognition {theirs:.2f} photos/s: "
+                      f"{ours / theirs:.2f}x")
         if args.big:
             shutil.rmtree(tmp / "big", ignore_errors=True)
             (tmp / "big.sqlite3").unlink(missing_ok=True)
