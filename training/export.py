@@ -197,11 +197,14 @@ def export(run_dir, out_dir: Path, report: dict | None = None, samples: np.ndarr
     model, config = load_networks(run_dir)
     data = to_tflite(model)
     out_dir.mkdir(parents=True, exist_ok=True)
+    previous = history_of(out_dir / "model_card.json")
     (out_dir / MODEL_FILE).write_bytes(data)
     card = build_card(
         config, hashlib.sha256(data).hexdigest(), model.input_shape[1], model.output_shape[-1], report,
         flip_average,
     )
+    if previous:
+        card["history"] = previous
     if samples is not None:
         card["tflite_vs_keras_max_abs_difference"] = {
             "value": max_difference(model, out_dir / MODEL_FILE, samples),
@@ -209,6 +212,19 @@ def export(run_dir, out_dir: Path, report: dict | None = None, samples: np.ndarr
         }
     (out_dir / "model_card.json").write_text(json.dumps(card, indent=2) + "\n")
     return card
+
+
+def history_of(card_path: Path) -> list[dict]:
+    """The models a new export replaces in that folder, newest first: each one's version, crop,
+    recipe name and figures (and the ones it replaced), so the card keeps what came before."""
+    if not card_path.exists():
+        return []
+    old = json.loads(card_path.read_text())
+    recipe = old.get("training", {}).get("recipe", {})
+    entry = {"version": old.get("version"), "date": old.get("date"), "recipe": recipe.get("name"),
+             "input": {k: old.get("input", {}).get(k) for k in ("size", "template", "alignment")},
+             "figures": old.get("figures", {})}
+    return [entry] + old.get("history", [])
 
 
 def sample_faces(size: int, count: int = 64, template: str = "arcface") -> np.ndarray | None:

@@ -81,3 +81,18 @@ def test_a_card_can_take_a_reports_figures_and_keep_its_thresholds(tmp_path):
     assert new["operating_points"] == {"name_threshold": {"value": 0.86}}
     # Trained before the held-out people's other names were kept out: the card says so.
     assert "trained on under it" in new["training"]["data"]
+
+
+def test_a_new_export_keeps_the_replaced_models_figures_in_its_card(tmp_path):
+    import json
+
+    from training.export import history_of
+
+    old = {"version": "old-1", "date": "2026-11-22", "input": {"size": 96, "template": "arcface"},
+           "figures": {"lfw_view1_devtest_accuracy": 0.955}, "training": {"recipe": {"name": "distill"}},
+           "history": [{"version": "older-0"}]}
+    (tmp_path / "model_card.json").write_text(json.dumps(old))
+    history = history_of(tmp_path / "model_card.json")
+    assert [h["version"] for h in history] == ["old-1", "older-0"]
+    assert history[0]["figures"] == {"lfw_view1_devtest_accuracy": 0.955} and history[0]["recipe"] == "distill"
+    assert history_of(tmp_path / "none.json") == []
