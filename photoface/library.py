@@ -23,7 +23,7 @@ from .embedder import CARD_NAME, ModelCard
 from .errors import UserError
 from .people import People, Target, parse_face_id
 from .recognise import turned_faces, turned_thresholds
-from .scan import Scanner, ScanSummary
+from .scan import MATCH_SHARE, Scanner, ScanSummary
 from .search import Hit, rank_photos
 from .store import Database
 from .store.records import decode_array
@@ -153,7 +153,7 @@ class Library:
              group_progress=None) -> ScanSummary:
         scanner = Scanner(
             self.db, self.detector_settings(), self.card.version, self.model_dir,
-            workers=workers, progress=progress, cancel=cancel,
+            workers=workers, progress=progress, cancel=cancel, match_distance=MATCH_SHARE * self.card.threshold,
         )
         summary = scanner.scan(paths)
         if not summary.interrupted:

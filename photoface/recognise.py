@@ -66,8 +66,9 @@ def recognise(
     face's is stricter, see ``turned_thresholds``) are its candidates; the ``k`` nearest of
     them vote (nearest by the learned ``metric``, a (d', d) matrix, when given: see
     ``photoface.metric``). ``rejected[i]`` holds the people query ``i`` must never be matched
-    with ("not this person"). ``margin``: how much nearer (squared L2) than anyone else the
-    chosen person must be (None: the vote alone decides). ``vote_radius`` (default: the threshold):
+    with ("not this person"). ``margin``: how much nearer than anyone else the chosen person must
+    be, as a share of the vote radius (squared L2 distances scale with the model: a share keeps
+    the rule the same for every model card; None: the vote alone decides). ``vote_radius`` (default: the threshold):
     the k nearest faces within it are the voters, those beyond ``threshold`` voting for nobody; the
     library passes the model card's threshold, so that its strictness setting is monotone.
     """
@@ -91,6 +92,7 @@ def recognise(
             i = start + row
             threshold = float(thresholds[i])
             radius = max(threshold, vote_radius or threshold)
+            lead_needed = None if margin is None else margin * (vote_radius or threshold)
             cand = np.flatnonzero(d[row] < threshold)
             if not len(cand):
                 continue
@@ -102,7 +104,7 @@ def recognise(
             d1 = float(near[order[0]])
             d2 = float(near[order[1]]) if len(order) > 1 else np.inf
             lead = d2 - d1
-            if margin is not None and d1 < threshold and lead >= margin:
+            if lead_needed is not None and d1 < threshold and lead >= lead_needed:
                 out[i] = Match(int(people[order[0]]), _confidence(1.0, d1, threshold), d1)
                 continue
             # Voters: the k nearest faces within the vote radius (the model's own threshold, fixed);
@@ -125,7 +127,7 @@ def recognise(
                 continue
             person, dists = max(votes.items(), key=lambda kv: (len(kv[1]), -min(kv[1])))
             share = len(dists) / used
-            if share < majority or (margin is not None and lead < margin / 2):
+            if share < majority or (lead_needed is not None and lead < lead_needed / 2):
                 continue
             best = min(dists)
             out[i] = Match(person, _confidence(share, best, threshold), best)

@@ -43,11 +43,12 @@ PHOTO_SUFFIXES = frozenset({
     ".heic", ".heif", ".hif",
 })
 MATCH_IOU = 0.5  # a re-analysed photo's face keeps its id (and name) when its box overlaps this much
-# ... or, when its box moved (a crop, a mirror, a rotation), when its embedding is this close to
-# the old face's (squared L2, same model). Edits of one photo measured 0.01-0.05 (crop, resize,
-# brightness, grey, mirror, 8 degrees rotation of astronaut()); two people of one photo were never
-# closer than 0.33, and that only for faces 26-35 px wide (benchmarks/group_photos.py's photos).
-MATCH_DISTANCE = 0.15
+# ... or, when its box moved (a crop, a mirror, a rotation), when its embedding is within this share
+# of the model card's pair threshold of the old face's (squared L2, same model). With the bundled
+# model (pair threshold 0.175) edits of astronaut() moved its embedding by 0.0004-0.02 (crop,
+# resize, brightness, grey, mirror, 8 degrees rotation, JPEG quality 30): the cut, 0.044, is twice
+# the largest, and a quarter of the distance at which two faces may be one person at all.
+MATCH_SHARE = 0.25
 
 
 @dataclass
@@ -243,8 +244,12 @@ class Scanner:
         workers: int | None = None,
         progress: Callable[[ScanProgress], None] | None = None,
         cancel: threading.Event | None = None,
+        match_distance: float = 0.0,
     ):
         self.db = db
+        # An edited photo's face keeps its id within this of its old embedding (0: by box only);
+        # the library passes MATCH_SHARE of its card's pair threshold.
+        self.match_distance = match_distance
         # Each worker holds its own models and a decoded photo (~120 MB): more workers than cores
         # only add memory (64 on 2 cores took 7.7 GB), never speed.
         cores = os.cpu_count() or 1
@@ -511,7 +516,7 @@ class Scanner:
                 matches.append(match)
                 if match is not None:
                     kept.add(match)
-            _match_by_embedding(result.faces, matches, old_faces, self.model_version)
+            _match_by_embedding(result.faces, matches, old_faces, self.model_version, self.match_distance)
             kept = {m for m in matches if m is not None}
             ids, inserted = [], set()
             for face, match in zip(result.faces, matches):
@@ -577,9 +582,9 @@ def _init_local(settings, model_dir) -> None:
         _analyser = Analyser(settings, model_dir)
 
 
-def _match_by_embedding(faces, matches: list, old_faces, model_version: str) -> None:
+def _match_by_embedding(faces, matches: list, old_faces, model_version: str, max_distance: float) -> None:
     """Fill in ``matches`` (new face -> old face id) for faces whose box matched none: the old
-    face of the same model nearest in embedding, within ``MATCH_DISTANCE``, closest pairs first."""
+    face of the same model nearest in embedding, within ``max_distance``, closest pairs first."""
     taken = {m for m in matches if m is not None}
     old = [r for r in old_faces if r["id"] not in taken and r["model_version"] == model_version and r["embedding"]]
     new = [i for i, m in enumerate(matches) if m is None]
@@ -590,7 +595,7 @@ def _match_by_embedding(faces, matches: list, old_faces, model_version: str) -> 
     d = ((a[:, None, :] - b[None, :, :]) ** 2).sum(-1)
     for flat in np.argsort(d, axis=None):
         i, j = divmod(int(flat), len(old))
-        if d[i, j] > MATCH_DISTANCE:
+        if d[i, j] > max_distance:
             break
         if matches[new[i]] is None and old[j]["id"] not in taken:
             matches[new[i]] = old[j]["id"]

@@ -315,10 +315,10 @@ def test_faces_of_an_edited_photo_are_matched_to_their_own_old_faces_by_embeddin
            {"id": 3, "embedding": encode_array(c), "model_version": "an older model"}]
     new = [SimpleNamespace(embedding=e) for e in (near(b), near(a), near(c), rng.normal(size=128).astype(np.float32))]
     matches = [None, None, None, None]
-    _match_by_embedding(new, matches, old, "m")
+    _match_by_embedding(new, matches, old, "m", 0.044)
     # Each to its own; not to a face of another model (distances mean nothing across models),
     # and a face that looks like none of them is new.
     assert matches == [2, 1, None, None]
     matches = [1, None, None, None]  # the box already matched face 1: it is not given out twice
-    _match_by_embedding(new, matches, old, "m")
+    _match_by_embedding(new, matches, old, "m", 0.044)
     assert matches == [1, None, None, None]
