@@ -1,4 +1,4 @@
-"""Grouping on albums of unconstrained-looking photos: the held-out CFP people (issue #7).
+"""Grouping on albums of unconstrained-looking photos: the held-out CFP people.
 
 LFW's photos are news photos, mostly frontal, with few photos per person; a family album has many
 photos per person, some in profile. The CFP people that no model ever trains on give albums
@@ -16,7 +16,7 @@ Albums of frontal photos only (like the held-out evaluation photos the project d
 and with the profiles too.
 
 Recognition (models with a card): in each of the 20 draws, 30 of the 33 people are named with 3
-random frontal photos each and the other 3 stay strangers (before 2026-12-02: 30 of 50 and 20); every other photo is recognised as
+random frontal photos each and the other 3 stay strangers; every other photo is recognised as
 the library does (``photoface.recognise`` at the card's naming threshold, plain distances and
 with the learned metric of ``photoface.metric``; also at the pair threshold, for comparison: the
 naming threshold is chosen on these people's frontal photos, so only the profile and LFW figures

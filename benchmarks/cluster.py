@@ -1,4 +1,4 @@
-"""Time and peak memory to group 10k and 100k faces (issue #4: 100k in <= 60 s and <= 2 GB).
+"""Time and peak memory to group 10k and 100k faces (target: 100k in <= 60 s and <= 2 GB).
 
 Synthetic embeddings with a realistic identity structure (``synthetic.py``: heavy-tailed people
 sizes, lookalike relatives, good and bad photos). Each size runs in a fresh process so that its

@@ -10,7 +10,7 @@ Prints the median milliseconds per photo, from the file on disk to faces (decode
 
 The ``mtcnn`` package runs at its defaults on the same decoded pixels (its own decode is not
 timed, which favours it). On 12 MP photos it is also timed on the photo downscaled to our working
-size, for a like-for-like ratio. Target (issue #2): <= 150 ms median per 12 MP photo, >= 3x faster
+size, for a like-for-like ratio. Target: <= 150 ms median per 12 MP photo, >= 3x faster
 than the package.
 """
 

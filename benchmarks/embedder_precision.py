@@ -1,7 +1,7 @@
 """The embedder exported in float32, float16 and dynamic-range int8: speed and accuracy.
 
-Each variant is converted from the same Keras run (``training.export.to_tflite`` with the
-converter's optimisation for the smaller ones) and measured in one process:
+Each variant is converted from the same Keras run as ``training.export.to_tflite`` converts (with
+the converter's optimisation for the smaller ones) and measured in one process:
 
 * milliseconds per face on one thread (LiteRT with XNNPACK, batches of 32, after a warm-up),
   one pass and with the mirror image (the app's flip averaging);

@@ -1,9 +1,10 @@
 """How much did training on held-out people under their other names inflate the held-out figures?
 
 The 50 held-out CFP people split into the 17 who are in LFW or CelebA under another name (trained
-on there by models made before 2026-12-02) and the 33 who are nowhere else. CFP pair accuracy on
-each group (mean and sd over 10 draws of folds and different-person pairs), for a model and for the dlib teacher (which none of our training touched: how hard
-each group is in itself). A model that gains on the 17 against the teacher learnt them.
+on there by a model whose config did not exclude other names) and the 33 who are nowhere else.
+CFP pair accuracy on each group (mean and sd over 10 draws of folds and different-person pairs),
+for a model and for the dlib teacher (which none of our training touched: how hard each group is
+in itself). A model that gains on the 17 against the teacher learnt them.
 
     .venv/bin/python benchmarks/held_out_duplicates.py [--model resources/models]
 """

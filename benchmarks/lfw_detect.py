@@ -1,4 +1,4 @@
-"""Detection rate on LFW: in how many of the 13,233 photos a face is found (issue #2 target 99%).
+"""Detection rate on LFW: in how many of the 13,233 photos a face is found (target 99%).
 
     python benchmarks/lfw_detect.py [--data ../shared/data] [--limit N] [--misses FILE]
 

@@ -3,8 +3,9 @@
 Shared by ``benchmarks/cluster.py`` and ``tests/test_cluster.py`` (which put ``benchmarks/`` on
 ``sys.path``). Not part of the app; the quality measures are in ``metrics.py``.
 
-The model (128-d, unit length, squared L2 distance; the bundled model's same-person threshold is
-0.9855):
+The model (128-d, unit length, squared L2 distance), on the scale of a network whose same-person
+threshold is about 1.0 (the from-scratch distilled recipe's; the bundled dlib network's is much
+smaller, so pass ``--threshold`` accordingly):
 
 * identity centres are random on the unit sphere (different people: squared distance ~2 +- 0.2);
   a fraction of people are *lookalikes* of another person (relatives: centres at cosine ~0.45, so

@@ -1,5 +1,6 @@
 """The library commands: scan, people, faces, name, merge, split, reject, confirm, hide, ignore,
-undo, find, verify, embed, settings, export. Each is a thin layer over ``photoface.library.Library``."""
+cover, undo, find, verify, embed, settings, write-xmp, export, errors, missing, forget-missing.
+Each is a thin layer over ``photoface.library.Library``."""
 
 from __future__ import annotations
 

@@ -21,7 +21,8 @@ from .store.records import decode_array
 NEXT_GROUP_KEY = "next_group_id"
 METRIC_KEY = "learned_metric"
 # "1": learn a metric on confirmed faces, "0": plain distances (default: on LFW's View 1 test
-# people and the held-out CFP people no learned metric named more faces right; see README).
+# people and the held-out CFP people no learned metric named more faces right; benchmarks/album.py
+# and benchmarks/album_cfp.py measure both).
 PERSONALISE_KEY = "personalise"
 PERSONALISE_DEFAULT = "0"
 

@@ -12,13 +12,10 @@ costs the user far more than a missing one. The first case lets a person named f
 photo be recognised in a big library, where the vote alone fails (many strangers within the
 threshold each get one vote); the margin keeps lookalikes apart. A turned face (a profile) must
 be closer (``turned_thresholds``): its embedding is less sure. The library names at the model
-card's ``name_threshold``, stricter than its pair threshold (``training/operating_points.py``).
-Measured on LFW's View 1 test people (``benchmarks/album.py``, README): with 3 named photos per
-person, 81.4% named right, 0.81% wrong (bundled two-network model of 2026-12-01; 83.3% / 1.14%
-at the pair threshold). Strangers are the larger risk: people never named whose faces come close
-to a named one. Of all the names the bundled model of 2026-12-02 gives there, 20% are wrong, nearly
-all on strangers; a stricter naming threshold trades them for right names (README, "Strangers
-named").
+card's ``name_threshold``, which may be stricter than its pair threshold
+(``training/operating_points.py``). Strangers are the larger risk: people never named whose faces
+come close to a named one; a stricter naming threshold trades names given to them for right
+names (``benchmarks/album.py`` and ``benchmarks/album_cfp.py`` count both).
 """
 
 from __future__ import annotations

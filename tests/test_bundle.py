@@ -1,4 +1,4 @@
-"""The desktop bundle (issue #6): build ``photoface.spec`` with PyInstaller into a temporary
+"""The desktop bundle: build ``photoface.spec`` with PyInstaller into a temporary
 folder, then use the frozen app as a user would: ``--version``, ``--self-test`` (with and without
 a photo), a scan of a small folder, ``people --json`` and the window's start time.
 
@@ -26,7 +26,7 @@ pytest.importorskip("PyInstaller", reason="PyInstaller is not installed (pip ins
 pytestmark = pytest.mark.bundle
 
 ROOT = Path(__file__).resolve().parent.parent
-# The issue's target: 350 MB. Without OpenCV the bundle measures about 311 MB on Linux.
+# The target: 350 MB. Without OpenCV the bundle measures about 311 MB on Linux.
 SIZE_LIMIT_MB = 350
 START_LIMIT_S = 3.0  # frozen app start to shown window
 FORBIDDEN = ("tensorflow", "keras", "tf_keras", "mtcnn", "jax", "torch", "matplotlib", "dlib",

@@ -15,7 +15,7 @@ from synthetic import synthetic_faces  # noqa: E402
 
 from photoface.cluster import blend_neighbours, cluster_faces, group_faces  # noqa: E402
 
-THRESHOLD = 0.9855  # about the bundled model's same-person threshold
+THRESHOLD = 0.9855  # on the scale benchmarks/synthetic.py draws its embeddings for
 
 
 def scipy_average(x: np.ndarray, threshold: float) -> np.ndarray:

@@ -75,7 +75,8 @@ def test_held_out_lfw_pairs_through_the_app(embedder, detector):
         return (squared_l2(a, b) < embedder.threshold) == pair.same
 
     correct = sum(decide(p) for p in pairs)
-    assert correct / len(pairs) >= 0.88  # 93.9% measured on all 1,000 (README)
+    # A floor well below the model card's View 1 figure (figures.lfw_view1_devtest_accuracy).
+    assert correct / len(pairs) >= 0.88
 
 
 def test_a_tampered_or_missing_model_is_refused(tmp_path):

@@ -1,4 +1,4 @@
-"""Using the app never imports TensorFlow, Keras or the mtcnn package (DEVELOPERS.md), nor
+"""Using the app never imports TensorFlow, Keras or the mtcnn package (docs/architecture.md), nor
 OpenCV: decoding, detecting, aligning, scanning, naming and the window's thumbnails run on Pillow
 and NumPy (OpenCV stays a training/test dependency; the desktop bundle leaves it out)."""
 

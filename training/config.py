@@ -17,10 +17,10 @@ class TrainConfig:
     sources: tuple[str, ...] = ("lfw", "cfp", "celeba")
     # Identities never trained on: "view1" (peopleDevTest.txt), "view2-fold-N", or "none".
     exclude: str = "view1"
-    holdout_cfp_people: int = 50  # the cross-domain check of issue #7
+    holdout_cfp_people: int = 50  # a cross-domain check: CFP people never trained on
     # Also keep out those people's other identities in the data (training/duplicates.py: e.g.
-    # CFP's "Nancy Peloci" is LFW DevTest's Nancy_Pelosi). Configs saved before 2026-12-02 lack
-    # the key and load as False: that is how their runs were trained.
+    # CFP's "Nancy Peloci" is LFW DevTest's Nancy_Pelosi). A saved config without the key loads
+    # as False: its run was trained without it.
     exclude_other_names: bool = True
     # Model
     backbone: str = "resnet"
@@ -36,7 +36,7 @@ class TrainConfig:
     images_per_person: int = 4  # K
     num_same: int = 2  # offline generator
     num_diff: int = 4  # offline generator
-    # Teacher (issue #7): weight 0 trains the pure triplet recipe.
+    # Teacher (dlib's network, training/teacher.py): weight 0 trains the pure triplet recipe.
     distill_weight: float = 4.0
     relational_weight: float = 1.0
     # "centered": regress onto normalise(teacher - mean teacher embedding). dlib's unit
@@ -110,9 +110,9 @@ class TrainConfig:
 
 
 PRESETS = {
-    # The bundled model: triplet loss + dlib teacher, photo-like augmentation.
+    # The distilled recipe: triplet loss + dlib teacher, photo-like augmentation.
     "distill": TrainConfig(),
-    # The pure triplet recipe of issue #3, kept reproducible.
+    # The pure triplet recipe (no teacher), kept reproducible.
     "triplet": TrainConfig(name="triplet", distill_weight=0.0, relational_weight=0.0, augment="basic", out_dir="runs/triplet"),
     # Tiny settings for tests and smoke runs.
     "smoke": TrainConfig(

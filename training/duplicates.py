@@ -1,4 +1,4 @@
-"""People who appear in two sources under different identities (issue #7's held-out honesty).
+"""People who appear in two sources under different identities, so held-out ones stay held out.
 
 The sources were meant to share no people, but CFP dropped its LFW people by exact name, so
 misspelt ones ("Nancy Peloci", "Jevin Kostner") stayed, and CelebA's identities are anonymous
@@ -33,8 +33,8 @@ from .data import SOURCES, default_data_root, list_source
 
 DUPLICATES_FILE = Path(__file__).with_name("cross_source_duplicates.csv")
 # Squared L2 between two people's mean teacher embeddings. Under THRESHOLD they count as one
-# person whatever their names; under NAMED_THRESHOLD when their names match too. Measured
-# (2026-12-02): the 19 CFP-LFW pairs with matching names under 0.05 are all one person, and
+# person whatever their names; under NAMED_THRESHOLD when their names match too. Measured: the
+# 19 CFP-LFW pairs with matching names under 0.05 are all one person, and
 # one-person pairs reach 0.079 (Cristina Kirchner: few photos make a noisy mean), while different
 # people with unrelated names come as close as 0.055 (and brothers, Klitschko, 0.068 with
 # similar names: names must match, not resemble). Over-matching costs training a few people;

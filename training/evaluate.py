@@ -13,12 +13,13 @@ Reports (JSON) and plots (PNG) go to ``--out``:
 * LFW View 2: for each ``--view2 FOLD=MODEL_DIR``, that fold's accuracy with that fold's model
   (trained without the fold's people), threshold chosen on the other nine folds.
 * With ``--compare-to``: pair by pair against another model on the View 1 DevTest pairs (how many
-  each alone answered right; exact McNemar p-value), for the shipping rule (README).
+  each alone answered right; exact McNemar p-value): a new model ships when the held-out figures
+  improve and View 1 is not significantly worse.
 * k-NN identification on the View 1 test people (k = 1, 3, 5, 7).
 * LFW View 1 again without the DevTest people found in the data under another name too.
 * Held-out CFP people (never trained on, in no other source): frontal-frontal and
   frontal-profile pair accuracy, the mean over 10 draws of folds and different-person pairs; the
-  same on all 50 held-out people, to compare with reports made before 2026-12-02 (one draw).
+  same on all 50 held-out people (17 of them in another source under another name).
 * The same-person threshold for the app, chosen on the held-out CFP frontal pairs, and the
   stricter grouping and naming thresholds (``operating_points.py``).
 * For comparison, the teacher's (dlib) figures on the same CFP pairs and LFW View 1, from its cache.
@@ -109,7 +110,7 @@ def cfp_pairs(people: set[str], data_root: Path, seed: int = 0):
                     a.append(p), b.append(q), same.append(True), fold.append(fold_of[n])
         for _ in range(sum(same)):
             # Both people from one fold: a fold's people then appear in no other fold's pairs,
-            # which choose its threshold (before 2026-12-02 the second person was anyone).
+            # which choose its threshold.
             n1 = rng.choice(names)
             n2 = rng.choice([n for n in by_fold[fold_of[n1]] if n != n1])
             a.append(rng.choice(by_person[n1]["frontal"]))
@@ -125,7 +126,7 @@ CFP_DRAWS = 10
 
 def evaluate_cfp_draws(emb: dict[str, np.ndarray], people: set[str], data_root: Path, draws: int = CFP_DRAWS) -> dict:
     """CFP pair accuracy averaged over ``draws`` draws of folds and different-person pairs (seeds
-    0..draws-1). One draw is noisy: on the 33 clean held-out people the bundled model's
+    0..draws-1). One draw is noisy: on the 33 clean held-out people a distilled model's
     frontal-frontal accuracy ranged 91.5-94.9% over 8 seeds (sd 1.2 points), frontal-profile
     79.3-84.3% (sd 1.7); a model comparison on one draw measures the draw."""
     runs = [evaluate_cfp(emb, cfp_pairs(people, data_root, seed=seed)) for seed in range(draws)]
@@ -205,8 +206,9 @@ def main(argv=None) -> int:
             "model": other.card.version,
             **metrics.mcnemar_exact(view1_pairs_right(other_lfw, protocol), view1_pairs_right(lfw, protocol)),
         }
-    # DevTest people found in the data under another name too (training/duplicates.py): models
-    # trained before 2026-12-02 saw them; the protocol figure above keeps them, this one not.
+    # DevTest people found in the data under another name too (training/duplicates.py): a model
+    # whose config did not exclude other names saw them; the protocol figure above keeps them,
+    # this one not.
     twice = {x.split(":", 1)[1] for x in has_duplicate() if x.startswith("lfw:")}
     clean = {k: v for k, v in evaluate_view1(lfw, protocol, skip_people=twice).items() if k != "roc"}
     report["view1_without_duplicated_people"] = clean
@@ -216,8 +218,8 @@ def main(argv=None) -> int:
     pairs = cfp_pairs(held_out, args.data)
     report["cfp_held_out"] = evaluate_cfp(cfp, pairs)  # one draw (seed 0): the card's pair threshold
     report["cfp_held_out_draws"] = evaluate_cfp_draws(cfp, held_out, args.data)
-    # Before 2026-12-02 these figures used all 50 held-out people, 17 of whom are in LFW or
-    # CelebA under another name (and so were trained on), and one draw; kept to compare.
+    # All 50 held-out people, 17 of whom are in LFW or CelebA under another name (trained on
+    # there by a model whose config did not exclude other names): for comparison only.
     report["cfp_held_out_all_50_draws"] = evaluate_cfp_draws(cfp, holdout_cfp_people(args.data, HOLDOUT_CFP), args.data)
     report["threshold"] = {
         "value": report["cfp_held_out"]["frontal-frontal"]["best_threshold_all_pairs"],

@@ -112,7 +112,7 @@ def data_of(recipe: dict) -> str:
 
 def _lineage_excludes_other_names(recipe: dict) -> bool:
     """Whether this network, and every run it was fine-tuned from, kept out the held-out
-    people's other identities (configs before 2026-12-02 did not)."""
+    people's other identities (a config without ``exclude_other_names`` did not)."""
     parent = recipe.get("started_from")
     return recipe.get("exclude_other_names", False) and (parent is None or _lineage_excludes_other_names(parent))
 
@@ -146,7 +146,8 @@ def build_card(config: dict, sha256: str, size: int, embedding: int, report: dic
             "size": embedding,
             "normalised": "L2",
             "distance": "squared_l2",
-            # Embed each face and its mirror image and average: measured better (README).
+            # Embed each face and its mirror image and average: a face is nearly symmetric, the
+            # network's errors are not (--flip-average off, then training.evaluate, measures it).
             "flip_average": flip_average,
             "same_person_threshold": float(report.get("threshold", {}).get("value", 1.0)),
             "threshold_chosen_on": report.get("threshold", {}).get("chosen_on", "not evaluated"),

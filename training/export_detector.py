@@ -3,7 +3,7 @@
 The trained weights and the Keras network definitions ship inside the ``mtcnn`` package (MIT
 licence, Ivan de Paz Centeno). This script builds the three networks from that package, loads its
 weights, and converts each network so that the app can run them with LiteRT and never import
-TensorFlow (see DEVELOPERS.md). Run it with::
+TensorFlow (docs/architecture.md). Run it with::
 
     python -m training.export_detector [--out resources/models]
 

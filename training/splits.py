@@ -1,5 +1,5 @@
-"""Which people training never sees: LFW's evaluation people and issue #7's 50 held-out CFP
-people, under every name they have in the data.
+"""Which people training never sees: LFW's evaluation people and 50 held-out CFP people, under
+every name they have in the data.
 
 Kept apart from ``train.py`` so that preparation and evaluation can ask without importing Keras.
 """
@@ -35,13 +35,13 @@ def excluded_people(cfg: TrainConfig, data_root: Path) -> set[str]:
 
 def clean_holdout_cfp_people(data_root: Path, count: int) -> set[str]:
     """The held-out CFP people found nowhere else in the data: never trained on by any model,
-    also by those trained before their other names were excluded (2026-12-02). Held-out
-    figures are measured on these."""
+    also by one whose config did not exclude their other names. Held-out figures are measured
+    on these."""
     return holdout_cfp_people(data_root, count) - has_duplicate()
 
 
 def holdout_cfp_people(data_root: Path, count: int) -> set[str]:
-    """The CFP people kept out of every training (issue #7's cross-domain check), fixed."""
+    """The CFP people kept out of every training (a cross-domain check), fixed by seed."""
     if count <= 0:
         return set()
     people = sorted({im.identity for im in list_source("cfp", data_root)})

@@ -1,4 +1,4 @@
-"""dlib's 128-d face-recognition ResNet as a teacher (issue #7); training-time only.
+"""dlib's 128-d face-recognition ResNet as a teacher (the distilled recipe); training-time only.
 
 dlib's model files are in the public domain ("anyone can do whatever they want with these model
 files", dlib-models README); it was trained on about 7,500 identities chosen to avoid LFW's. It

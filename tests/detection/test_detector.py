@@ -89,7 +89,7 @@ def test_invalid_settings_are_refused(kwargs):
 
 
 def test_detection_set_recall_and_false_positives():
-    """Issue #2 acceptance: recall >= 0.90 of the 43 labelled faces (IoU >= 0.3), at most 2
+    """Acceptance: recall >= 0.90 of the 43 labelled faces (IoU >= 0.3), at most 2
     false positives over those 9 photos, no face on dogs.jpg."""
     folder = data_dir("detection")
     truth = defaultdict(list)

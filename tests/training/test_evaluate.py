@@ -195,7 +195,7 @@ def test_mcnemar_counts_the_pairs_only_one_model_got_right():
     assert (r["only_first_right"], r["only_second_right"]) == (4, 1)
     assert abs(r["p_value"] - 2 * (1 + 5) / 32) < 1e-12  # binomial(5, 1/2): P(X <= 1), two-sided
     assert metrics.mcnemar_exact(a, a)["p_value"] == 1.0
-    # 27 against 23 discordant pairs (the 2026-12-01 shipping decision): no difference.
+    # 27 against 23 discordant pairs: no difference.
     c = np.r_[np.ones(27, bool), np.zeros(23, bool)]
     assert abs(metrics.mcnemar_exact(c, ~c)["p_value"] - 0.672) < 1e-3
 
@@ -467,7 +467,7 @@ def test_view1_without_some_people_drops_their_pairs_only(fake_protocol):
 
 def test_a_teacher_cache_without_the_test_people_is_not_evaluated_on_view1(fake_protocol):
     # prepare --teacher-skip-lfw leaves DevTest people out of the teacher's cache: training.evaluate
-    # then reports no teacher_view1 (it used to stop with "no pair has a measured distance").
+    # then reports no teacher_view1 instead of stopping on "no pair has a measured distance".
     embeddings = fake_embeddings(PEOPLE)
     assert report.covers_view1_test(embeddings, fake_protocol)
     without = {p: e for p, e in embeddings.items() if not p.startswith(("Di_D", "Flo_F"))}

@@ -69,7 +69,7 @@ def test_training_lowers_the_loss_and_exports(tmp_path, tiny_set):
 
     card = export(out, tmp_path / "models", samples=tiny_set.crops[:8])
     assert card["input"]["size"] == 32 and card["embedding"]["size"] == 128
-    # The .tflite computes what the Keras model computes (issue #3: within 1e-4).
+    # The .tflite computes what the Keras model computes (within 1e-4).
     assert card["tflite_vs_keras_max_abs_difference"]["value"] < 1e-4
     assert card["tflite_vs_keras_max_abs_difference"] == json.loads(
         (tmp_path / "models" / "model_card.json").read_text()
@@ -94,7 +94,7 @@ def test_resume_continues_where_it_stopped(tmp_path, tiny_set):
 
 def test_a_run_killed_and_resumed_ends_where_an_unbroken_one_does(tmp_path, tiny_set, monkeypatch):
     # Same batches (seeded per epoch), weights and Adam moments: a run killed after epoch 1 and
-    # resumed must train the same network. Resuming used to drop the Adam moments silently.
+    # resumed must train the same network (a resume that lost the Adam moments would not).
     import keras
 
     import training.train as training_train
