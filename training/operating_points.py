@@ -8,7 +8,7 @@ CFP people (never trained on, and in no other source: 33 of the 50; not LFW, so 
 clean benchmark and the thresholds are not tuned to it).
 
 Grouping (card ``group_threshold``, ``group_blend``, ``group_blend_rounds``, ``group_blend_radius``): the largest
-threshold (0.01 steps) at which 20 albums of 30 of the held-out CFP people (frontal photos; as in
+threshold (steps of 1% of the pair threshold) at which 20 albums of 30 of the held-out CFP people (frontal photos; as in
 ``benchmarks/album_cfp.py``) are grouped with BCubed precision >= ``GROUP_PRECISION`` (0.95): of
 the faces in a face's group, 95% are its person on average. A mixed group costs the user one
 correction per wrong face, a person split in two costs one merge. Before grouping, each face's
@@ -38,7 +38,7 @@ them).
 Naming (card ``name_threshold``): recognition names a frontal face within this threshold, a turned
 one within it x ``turned_threshold / same_person_threshold``. The pair threshold is a balanced
 pair's best point; in a library a face meets every named person's photos, so its false accepts
-add up into wrong names. The naming threshold is the largest one (0.01 steps, at most the pair
+add up into wrong names. The naming threshold is the largest one (steps of 1% of the pair threshold, at most the pair
 threshold) at which a simulation names at most ``NAME_WRONG`` (1%) of the named people's frontal
 photos wrong: in each of 100 draws, 30 of the 33 held-out CFP people are named with 3 frontal
 photos each and every other frontal photo is recognised as the app does (``photoface.recognise``,
@@ -50,7 +50,7 @@ stranger named counting as wrong. Naming itself does not bound it: a naming thre
 would also leave many of the named people's photos unnamed; the sure threshold below uses it
 instead.
 
-Sure suggestions (card ``sure_threshold``): the largest threshold (0.01 steps, at most the naming
+Sure suggestions (card ``sure_threshold``): the largest threshold (steps of 1% of the pair threshold, at most the naming
 threshold) at which at most ``SURE_WRONG`` (10%) of the names given are wrong in that
 half-strangers simulation. A suggestion this close is "sure": "Confirm sure suggestions" takes
 only those, and the others are left to check one by one (a confirmed face becomes a reference
@@ -93,6 +93,7 @@ BLEND_ROUNDS_CHOSEN_ON = ("20 albums of 30 held-out CFP people (frontal photos):
 # split in two costs one merge.
 GROUP_PRECISION = 0.95
 ALBUMS, ALBUM_PEOPLE = 20, 30
+STEP_SHARE = 0.01  # thresholds are searched in steps of this share of the pair threshold
 NAME_WRONG = 0.01  # the naming threshold's wrong-name rate: a wrong name costs more than a missing one
 SURE_WRONG = 0.10  # sure suggestions: at most this share of names given wrong, strangers counted
 NAMED_PEOPLE, NAMED_PHOTOS, NAME_DRAWS = 30, 3, 100  # 20 draws: the 1% crossing moved by 0.04
@@ -103,7 +104,7 @@ SURE_CHOSEN_ON = (f"{NAME_DRAWS} draws of half of the {HELD_OUT} named with {NAM
                   f"each, the rest strangers: the largest threshold (at most the naming threshold) at which at "
                   f"most {SURE_WRONG:.0%} of the names given are wrong, strangers' photos named counted")
 BLEND_CHOSEN_ON = (f"{ALBUMS} albums of {ALBUM_PEOPLE} held-out CFP people (frontal photos): the largest "
-                   f"threshold (0.01 steps) grouping them with BCubed precision >= {GROUP_PRECISION}")
+                   f"threshold (steps of 1% of the pair threshold) grouping them with BCubed precision >= {GROUP_PRECISION}")
 
 
 def threshold_at_far(embeddings: np.ndarray, identities, far: float) -> tuple[float, float, int, int]:
@@ -193,14 +194,16 @@ def naming_rates(embeddings: np.ndarray, identities, threshold: float, pair_thre
             "suggestions_wrong": (wrong + strangers_named) / max(given, 1)}
 
 
-def _largest_passing(top: float, rates, passes, floor: float, at_top: dict | None = None) -> tuple[float, dict]:
-    """(threshold, its ``rates``): ``top``, or the first 0.01 step below it down to ``floor``,
-    whose rates ``passes`` (the last step tried when none does). ``at_top``: rates(top), if known."""
+def _largest_passing(top: float, rates, passes, floor: float, scale: float, at_top: dict | None = None) -> tuple[float, dict]:
+    """(threshold, its ``rates``): ``top``, or the first step below it down to ``floor`` whose
+    rates ``passes`` (the last step tried when none does). Steps are 1% of ``scale`` (the pair
+    threshold: distances scale with the model). ``at_top``: rates(top), if known."""
+    step = STEP_SHARE * scale
     t, r = top, rates(top) if at_top is None else at_top
-    for step in np.arange(np.floor(top * 100 - 1e-6) / 100, floor, -0.01):
+    for value in np.arange(np.floor(top / step - 1e-6) * step, floor, -step):
         if passes(r):
             break
-        t = round(float(step), 2)
+        t = round(float(value), 4)
         r = rates(t)
     return float(t), r
 
@@ -211,13 +214,14 @@ def _half(identities) -> int:
 
 
 def name_threshold(embeddings: np.ndarray, identities, pair_threshold: float, draws: int = NAME_DRAWS) -> dict:
-    """The largest threshold (0.01 steps down from the pair threshold) at which ``naming_rates``
+    """The largest threshold (1% steps down from the pair threshold) at which ``naming_rates``
     names at most ``NAME_WRONG`` of the named people's photos wrong. Recorded beside it, there and
     at the pair threshold: the rates with half of the people named, the rest strangers."""
     half = _half(identities)
     at_pair = naming_rates(embeddings, identities, pair_threshold, pair_threshold, draws)
     t, rates = _largest_passing(pair_threshold, lambda t: naming_rates(embeddings, identities, t, pair_threshold, draws),
-                                lambda r: r["wrong"] <= NAME_WRONG, floor=0.2, at_top=at_pair)
+                                lambda r: r["wrong"] <= NAME_WRONG, floor=0.2 * pair_threshold, scale=pair_threshold,
+                                at_top=at_pair)
 
     def among_strangers(threshold: float) -> dict:
         return {"named_people": half, **naming_rates(embeddings, identities, threshold, pair_threshold, draws, named=half)}
@@ -229,14 +233,15 @@ def name_threshold(embeddings: np.ndarray, identities, pair_threshold: float, dr
 
 def sure_threshold(embeddings: np.ndarray, identities, naming: float, pair_threshold: float,
                    draws: int = NAME_DRAWS, at_naming: dict | None = None) -> dict:
-    """The largest threshold (0.01 steps down from the naming threshold ``naming``) at which, with
+    """The largest threshold (1% steps down from the naming threshold ``naming``) at which, with
     half of the people named and the rest strangers, at most ``SURE_WRONG`` of the names given are
     wrong. ``at_naming``: those rates at ``naming``, if known (``name_threshold``'s
     ``among_strangers``)."""
     half = _half(identities)
     at_top = None if at_naming is None else {k: v for k, v in at_naming.items() if k != "named_people"}
     t, r = _largest_passing(naming, lambda t: naming_rates(embeddings, identities, t, pair_threshold, draws, named=half),
-                            lambda r: r["suggestions_wrong"] <= SURE_WRONG, floor=0.05, at_top=at_top)
+                            lambda r: r["suggestions_wrong"] <= SURE_WRONG, floor=0.05 * pair_threshold,
+                            scale=pair_threshold, at_top=at_top)
     return {"value": t, "wrong_target": SURE_WRONG, "named_people": half, **r, "chosen_on": SURE_CHOSEN_ON}
 
 
@@ -309,10 +314,11 @@ def album_scores(embeddings, identities, rows: list[np.ndarray], thresholds, ble
 
 
 def album_threshold(embeddings, identities, rows: list[np.ndarray], top: float, blend: float | None) -> tuple | None:
-    """(threshold, precision, recall): the largest threshold (0.01 steps up to ``top``) at which
+    """(threshold, precision, recall): the largest threshold (steps of 1% of ``top``, the pair
+    threshold, from 5% of it up to it) at which
     grouping the albums (blended within radius ``blend``, if given) keeps BCubed precision >=
     ``GROUP_PRECISION``; None if none does."""
-    steps = [round(float(t), 2) for t in np.arange(0.05, top + 1e-9, 0.01)]
+    steps = [round(float(t), 4) for t in np.arange(0.05 * top, top * (1 + 1e-9), STEP_SHARE * top)]
     best = None
     for t, (p, r) in zip(steps, album_scores(embeddings, identities, rows, steps, blend)):
         if p >= GROUP_PRECISION:

@@ -124,7 +124,7 @@ def test_blending_reaches_no_farther_than_the_albums_need(monkeypatch):
     x, ids = people(n_people=36, per=6, seed=2)
     points = op.operating_points(x, ids, pair_threshold=0.9, name_draws=2)
     b = points["group_blend"]
-    assert b["adopted"] and b["radius"] == round(0.8 * 0.9, 4) and b["threshold"] == 0.4
+    assert b["adopted"] and b["radius"] == round(0.8 * 0.9, 4) and b["threshold"] == 0.396  # the last 1% step (0.009) under 0.4
     assert b["blended_precision_recall"] == [0.96, 0.898]
     assert points["group_blend_radius"]["value"] == round(0.8 * 0.9, 4)
     assert [r["radius"] for r in b["radii_tried"]] == [round(0.9 * f, 4) for f in op.BLEND_RADII]
