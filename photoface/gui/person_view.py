@@ -250,6 +250,9 @@ class PersonView(LibraryPage):
         if len(faces) == 1:
             self.controller.findFace.emit(faces[0]["id"])
 
+    def focus_target(self):
+        return self.grid
+
     def _menu(self, pos) -> None:
         idx = self.grid.indexAt(pos)
         if not idx.isValid():
@@ -265,4 +268,3 @@ class PersonView(LibraryPage):
         if self.actions["find"].isEnabled():
             menu.addAction(self.actions["find"])
         menu.exec(self.grid.viewport().mapToGlobal(pos))
-
