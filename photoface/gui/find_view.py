@@ -84,7 +84,7 @@ class FindView(LibraryPage):
         row.addWidget(self.reset_button)
         self.slider_row = [w for w in (row.itemAt(i).widget() for i in range(1, row.count())) if w is not None]
 
-        self.grid = TileGrid(TileDelegate(200, 150, fill=False))
+        self.grid = TileGrid(TileDelegate(200, 150, fill=False, elide=Qt.ElideMiddle))
         self.grid.setModel(self.model)
         self.grid.setAccessibleName("Photos found")
         self.grid.activated.connect(self._open)

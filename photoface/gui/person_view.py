@@ -81,7 +81,7 @@ class PersonView(LibraryPage):
         bar.addStretch(1)
         bar.addWidget(self.selection_label)
 
-        self.grid = TileGrid(TileDelegate(controller.thumb_size, subtitle=True))
+        self.grid = TileGrid(TileDelegate(controller.thumb_size, subtitle=True, elide=Qt.ElideMiddle))
         self.grid.setModel(self.model)
         self.grid.setAccessibleName("Faces")
         self.grid.activated.connect(lambda _: self.open_photo())

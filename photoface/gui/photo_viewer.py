@@ -182,6 +182,7 @@ class PhotoCanvas(QWidget):
 
     def mouseReleaseEvent(self, event) -> None:
         if self._drag is not None:
+            self._drag = (self._drag[0], event.position())
             rect = QRectF(*self._drag).normalized()
             self._drag = None
             self.update()
