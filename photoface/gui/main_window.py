@@ -141,6 +141,9 @@ class MainWindow(QMainWindow):
                                           "Name unnamed faces one at a time (Ctrl+3)")
         self.folders_action = self._action("Library &Folders", self.show_folders, "Ctrl+4", None,
                                            "The folders the library scans: add, remove, rescan (Ctrl+4)")
+        self.photos_action.setIcon(glyph_icon("image-x-generic", "▦"))
+        self.review_action.setIcon(glyph_icon("user-available", "☺"))
+        self.review_action.setIconText("Review")
         self.hidden_action = self._action("Hi&dden", self.show_hidden, "Ctrl+5", None,
                                           "Hidden people and ignored faces, to bring them back (Ctrl+5)")
         self.errors_action = self._action("&Unreadable Photos", self.controller.show_photo_errors, None, None,

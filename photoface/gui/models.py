@@ -378,10 +378,12 @@ class PhotosModel(_ImageRows):
         self._rows: list[dict] = []
         super().__init__(images, parent)
         self.thumb_size = thumb_size
+        self.show_folder = True  # several folders shown: each tile says which
 
-    def set_photos(self, photos: list[dict]) -> None:
+    def set_photos(self, photos: list[dict], show_folder: bool = True) -> None:
         self.beginResetModel()
         self._rows = list(photos)
+        self.show_folder = show_folder
         self._index_keys([self._request(p)[0] for p in self._rows])
         self.endResetModel()
 
@@ -400,7 +402,8 @@ class PhotosModel(_ImageRows):
         if role == FaceRole:
             return p
         if role == SubtitleRole:
-            return time.strftime("%d %b %Y", time.localtime(p["time"]))
+            date = time.strftime("%d %b %Y", time.localtime(p["time"]))
+            return f"{Path(p['folder']).name} · {date}" if self.show_folder else date
         if role == Qt.ToolTipRole:
             who = ", ".join(p["names"]) if p["names"] else (
                 "nobody named yet" if p["faces"] else "no faces found")

@@ -81,7 +81,7 @@ class PhotosView(LibraryPage):
         shown = [p for p in self.photos if not folder or p["folder"] == folder]
         if self.order.currentData() == "date":
             shown.sort(key=lambda p: -p["time"])  # list_photos gives folder, then date
-        self.model.set_photos(shown)
+        self.model.set_photos(shown, show_folder=not folder)
         named = sum(1 for p in shown if p["names"])
         self.count.setText(f"{plural(len(shown), 'photo')} · {named} with people named")
 
