@@ -52,7 +52,8 @@ def _loadable(name: str) -> bool:
     return True
 
 
-def missing_libraries(loadable=_loadable) -> list[str]:
+def missing_libraries(loadable=None) -> list[str]:
+    loadable = loadable or _loadable
     return [name for name in LIBRARIES if not loadable(name)]
 
 
@@ -70,7 +71,7 @@ def advice(missing: list[str]) -> str:
     )
 
 
-def check(env=os.environ, platform: str = sys.platform, loadable=_loadable) -> str | None:
+def check(env=os.environ, platform: str = sys.platform, loadable=None) -> str | None:
     """None when the window can start; else the advice to print."""
     if not uses_xcb(env, platform):
         return None
