@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass
@@ -268,15 +269,21 @@ class Library:
     def folders(self) -> list[dict]:
         """The library's folders (a scanned folder is one; one inside another is not): path,
         whether it is there now, its photos and how many of them are missing."""
-        rows = self.db.query("SELECT path FROM folders ORDER BY path")
-        if not rows and self.db.scalar("SELECT 1 FROM photos LIMIT 1"):
-            # A library scanned before folders were kept: the folders its photos lie in.
+        paths = [r[0] for r in self.db.query("SELECT path FROM folders ORDER BY path")]
+        if not paths and self.db.scalar("SELECT 1 FROM photos LIMIT 1"):
+            # A library scanned before folders were kept: the folders its photos lie in, kept
+            # from now on (where the library can be written: a listing never fails for that).
             for d in sorted({os.path.dirname(r[0]) for r in self.db.query("SELECT path FROM photos")}, key=len):
-                self.add_folder(d, resolve=False)
-            rows = self.db.query("SELECT path FROM folders ORDER BY path")
+                if not any(d == p or d.startswith(p.rstrip(os.sep) + os.sep) for p in paths):
+                    paths.append(d)
+            paths.sort()
+            try:
+                for p in paths:
+                    self.add_folder(p, resolve=False)
+            except sqlite3.Error:
+                pass
         out = []
-        for r in rows:
-            path = r["path"]
+        for path in paths:
             counts = self.db.query(
                 "SELECT COUNT(*) AS photos, COUNT(missing_since) AS missing FROM photos "
                 "WHERE path = ? OR substr(path, 1, ?) = ?", (path, len(path) + 1, path.rstrip(os.sep) + os.sep))[0]

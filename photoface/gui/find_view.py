@@ -135,6 +135,9 @@ class FindView(LibraryPage):
 
     def reload(self) -> None:
         if self.query is None:
+            # Nothing searched yet: the default may still have changed (strictness, another library).
+            self._stale = False
+            self.controller.run(lambda lib: lib.threshold, self._threshold_known, lambda exc: None)
             return
         self._stale = False
         self._token += 1
