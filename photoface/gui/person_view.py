@@ -60,6 +60,8 @@ class PersonView(LibraryPage):
             ("confirm", "Confirm", "Ctrl+Return", self.confirm, "Yes, these faces are this person"),
             ("reject", "Not this person", "Delete", self.reject, "Remembered: never suggested to them again"),
             ("move", "Move to…", "Ctrl+M", self.move, "Move to another person, a new person, or a group of their own"),
+            ("ignore", "Ignore", "Ctrl+I", self.ignore,
+             "Not a person to name (a poster, a stranger): out of every person, group and search; View > Hidden brings it back"),
             ("cover", "Set as cover", "", self.set_cover, "Show this face for the person"),
             ("open", "Open photo", "Return", self.open_photo, "Show the whole photo"),
             ("find", "Find this person", "Ctrl+Shift+F", self.find_face, "Photos with faces like this one"),
@@ -173,6 +175,7 @@ class PersonView(LibraryPage):
         a["reject"].setEnabled(bool(faces))
         a["reject"].setText("Not this person" if is_person or not faces else "Not in this group")
         a["move"].setEnabled(bool(faces))
+        a["ignore"].setEnabled(bool(faces))
         a["cover"].setEnabled(is_person and len(faces) == 1 and faces[0]["state"] in ("confirmed", "suggested"))
         a["open"].setEnabled(bool(faces))
         a["find"].setEnabled(len(faces) == 1)
@@ -228,6 +231,11 @@ class PersonView(LibraryPage):
         else:
             self.controller.decide(lambda lib: lib.people.move(ids, new_name=name), f"Moved {plural(len(ids), 'face')} to {name}")
 
+    def ignore(self) -> None:
+        ids = self._ids()
+        if ids:
+            self.controller.ignore_faces(ids)
+
     def set_cover(self) -> None:
         faces = self.selected_faces()
         if len(faces) == 1 and self.target is not None:
@@ -260,7 +268,7 @@ class PersonView(LibraryPage):
         if not self.grid.selectionModel().isSelected(idx):
             self.grid.setCurrentIndex(idx)
         menu = QMenu(self)
-        for key in ("confirm", "reject", "move", "cover"):
+        for key in ("confirm", "reject", "move", "ignore", "cover"):
             if self.actions[key].isEnabled():
                 menu.addAction(self.actions[key])
         menu.addSeparator()

@@ -399,6 +399,7 @@ class PhotoViewer(LibraryPage):
         menu.addAction("Name…" if not who else "Someone else…", lambda: self.name_face(face))
         if who:
             menu.addAction(f"Not {who}", lambda: c.decide(lambda lib: lib.people.reject([fid]), f"Marked as not {who}"))
+        menu.addAction("Ignore this face", lambda: c.ignore_faces([fid]))
         menu.addSeparator()
         menu.addAction("Find this person", lambda: c.findFace.emit(fid))
         if face.get("person_id") is not None:

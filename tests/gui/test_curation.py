@@ -112,3 +112,32 @@ def test_people_sorted_by_name_by_photos_or_recently_named(qtbot, make_window, l
     assert people()[0].name == "Newest Person"
     sort.setCurrentIndex(sort.findData("name"))
     assert [p.name for p in people()] == sorted((p.name for p in people()), key=str.casefold)
+
+
+def test_ignore_a_face_in_a_person_and_in_the_photo_viewer(qtbot, make_window, library_copy):
+    window = make_window(library_copy)
+    grid = window.people_view.grid
+    grid.setFocus()
+    grid.setCurrentIndex(window.people_view.proxy.index(titles(window).index("obama"), 0))
+    qtbot.keyClick(grid, Qt.Key_Return)
+    wait_idle(qtbot, window)
+    view = window.person_view
+    first, second = view.model.faces()[:2]
+    view.select_face(first["id"])
+    qtbot.keyClick(view.grid, Qt.Key_I, Qt.ControlModifier)
+    wait_idle(qtbot, window)
+    assert first["id"] not in {f["id"] for f in view.model.faces()}
+    assert window.statusBar().currentMessage() == "Ignored 1 face. Ctrl+Z undoes it."
+
+    view.select_face(second["id"])
+    qtbot.keyClick(view.grid, Qt.Key_Return)  # open its photo
+    viewer = window.photo_viewer
+    qtbot.waitUntil(lambda: bool(viewer.canvas.faces))
+    face = next(f for f in viewer.canvas.faces if f["id"] == second["id"])
+    menu = viewer.face_menu(face)
+    next(a for a in menu.actions() if a.text() == "Ignore this face").trigger()
+    wait_idle(qtbot, window)
+    assert next(f for f in viewer.canvas.faces if f["id"] == second["id"])["state"] == "ignored"
+    window.show_hidden()
+    wait_idle(qtbot, window)
+    assert {f["id"] for f in window.hidden_view.faces_model.faces()} == {first["id"], second["id"]}
