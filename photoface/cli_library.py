@@ -1,6 +1,6 @@
 """The library commands: scan, people, faces, name, merge, split, reject, confirm, hide, ignore,
-cover, undo, find, verify, embed, settings, write-xmp, export, errors, missing, forget-missing.
-Each is a thin layer over ``photoface.library.Library``."""
+cover, undo, redo, folders, find, verify, embed, settings, write-xmp, export, errors, missing,
+forget-missing. Each is a thin layer over ``photoface.library.Library``."""
 
 from __future__ import annotations
 
@@ -72,6 +72,8 @@ def add_library_commands(sub) -> None:
     p.add_argument("face")
 
     command("undo", "undo the latest decision (name, merge, split, reject, ...)", run_undo)
+    command("redo", "redo the decision undone last (until another decision is made)", run_redo)
+    command("folders", "list the library's folders (a scanned folder becomes one), missing ones marked", run_folders)
 
     p = command("find", "find a person's photos: by name, face id, or an example photo", run_find)
     g = p.add_mutually_exclusive_group(required=True)
@@ -316,6 +318,24 @@ def run_undo(args) -> int:
     touched = touched_photos(lib.db)  # the undone entry is gone afterwards
     what = lib.people.undo()
     return _done(args, f"undone: {what}", {"undone": what}, touched=touched)
+
+
+def run_redo(args) -> int:
+    lib = _open(args)
+    what = lib.people.redo()
+    return _done(args, f"redone: {what}", {"redone": what})
+
+
+def run_folders(args) -> int:
+    folders = _open(args).folders()
+    if args.json:
+        _print_json(folders)
+        return 0
+    for f in folders:
+        state = "" if f["exists"] else "  (missing)"
+        gone = f", {f['missing']} missing" if f["missing"] else ""
+        print(f"{f['path']}  {f['photos']} photos{gone}{state}")
+    return 0
 
 
 def run_find(args) -> int:

@@ -9,7 +9,9 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +48,7 @@ class PersonSummary:
     suggested: int
     photos: int
     cover_face_id: int | None
+    created_at: float | None = None  # when the person was named (None for a group)
 
     @property
     def ref(self) -> str:
@@ -151,6 +154,9 @@ class Library:
     # -- scanning ---------------------------------------------------------------------------
     def scan(self, paths, workers=None, progress=None, cancel: threading.Event | None = None,
              group_progress=None) -> ScanSummary:
+        for p in paths:
+            if Path(p).expanduser().is_dir():
+                self.add_folder(p)  # before scanning: a cancelled scan's folder is the library's too
         scanner = Scanner(
             self.db, self.detector_settings(), self.card.version, self.model_dir,
             workers=workers, progress=progress, cancel=cancel, match_distance=MATCH_SHARE * self.card.threshold,
@@ -168,7 +174,7 @@ class Library:
     def list_people(self, include_hidden: bool = False, include_groups: bool = True) -> list[PersonSummary]:
         out = []
         for r in self.db.query(
-            "SELECT pe.id, pe.name, pe.hidden, pe.cover_face_id, COUNT(a.face_id) AS faces, "
+            "SELECT pe.id, pe.name, pe.hidden, pe.cover_face_id, pe.created_at, COUNT(a.face_id) AS faces, "
             "SUM(a.state = 'confirmed') AS confirmed, SUM(a.state = 'suggested') AS suggested, "
             "COUNT(DISTINCT f.photo_id) AS photos FROM people pe "
             "LEFT JOIN assignments a ON a.person_id = pe.id LEFT JOIN faces f ON f.id = a.face_id "
@@ -178,7 +184,7 @@ class Library:
                 continue
             cover = r["cover_face_id"] or self._best_face("a.person_id = ? AND a.state = 'confirmed'", r["id"])
             out.append(PersonSummary("person", r["id"], r["name"], bool(r["hidden"]), r["faces"],
-                                     r["confirmed"] or 0, r["suggested"] or 0, r["photos"], cover))
+                                     r["confirmed"] or 0, r["suggested"] or 0, r["photos"], cover, r["created_at"]))
         if include_groups:
             for r in self.db.query(
                 "SELECT a.group_id, COUNT(*) AS faces, COUNT(DISTINCT f.photo_id) AS photos, "
@@ -197,8 +203,12 @@ class Library:
         )
 
     def list_faces(self, target: Target | None = None, photo_id: int | None = None,
-                   face_ids=None) -> list[dict]:
+                   face_ids=None, ignored: bool | None = None) -> list[dict]:
+        """``ignored``: only the ignored faces (True) or none of them (False)."""
         where, params = ["1"], []
+        if ignored is not None:
+            where.append("f.ignored = ?")
+            params.append(int(ignored))
         if face_ids is not None:
             ids = [int(f) for f in face_ids]
             where.append(f"f.id IN ({','.join('?' * len(ids)) or 'NULL'})")
@@ -254,6 +264,122 @@ class Library:
             "people": q("SELECT COUNT(*) FROM people"),
             "groups": q("SELECT COUNT(DISTINCT group_id) FROM assignments WHERE group_id IS NOT NULL"),
         }
+
+    # -- folders and photos -------------------------------------------------------------------
+    def folders(self) -> list[dict]:
+        """The library's folders (a scanned folder is one; one inside another is not): path,
+        whether it is there now, its photos and how many of them are missing."""
+        paths = [r[0] for r in self.db.query("SELECT path FROM folders ORDER BY path")]
+        if not paths and self.db.scalar("SELECT 1 FROM photos LIMIT 1"):
+            # A library scanned before folders were kept: the folders its photos lie in, kept
+            # from now on (where the library can be written: a listing never fails for that).
+            for d in sorted({os.path.dirname(r[0]) for r in self.db.query("SELECT path FROM photos")}, key=len):
+                if not any(d == p or d.startswith(p.rstrip(os.sep) + os.sep) for p in paths):
+                    paths.append(d)
+            paths.sort()
+            try:
+                for p in paths:
+                    self.add_folder(p, resolve=False)
+            except sqlite3.Error:
+                pass
+        out = []
+        for path in paths:
+            counts = self.db.query(
+                "SELECT COUNT(*) AS photos, COUNT(missing_since) AS missing FROM photos "
+                "WHERE path = ? OR substr(path, 1, ?) = ?", (path, len(path) + 1, path.rstrip(os.sep) + os.sep))[0]
+            out.append({"path": path, "exists": os.path.isdir(path), "photos": counts["photos"],
+                        "missing": counts["missing"]})
+        return out
+
+    def add_folder(self, folder, resolve: bool = True) -> str:
+        """Make a folder one of the library's (scanned by "rescan all"); one inside a library
+        folder is already covered, and library folders inside this one are replaced by it."""
+        path = str(Path(folder).expanduser().resolve()) if resolve else str(folder)
+        if resolve and not Path(path).is_dir():
+            raise UserError(f"{folder}: not a folder")
+        with self.db.transaction() as c:
+            known = [r[0] for r in c.execute("SELECT path FROM folders")]
+            if any(path == k or path.startswith(k.rstrip(os.sep) + os.sep) for k in known):
+                return path
+            c.executemany("DELETE FROM folders WHERE path = ?",
+                          [(k,) for k in known if k.startswith(path.rstrip(os.sep) + os.sep)])
+            c.execute("INSERT INTO folders(path, added_at) VALUES (?, ?)", (path, time.time()))
+        return path
+
+    def remove_folder(self, folder) -> int:
+        """Take a folder out of the library with its photos, their faces and names (the files are
+        not touched). Not undoable. Returns how many photos were removed."""
+        path = str(folder)
+        if not self.db.scalar("SELECT 1 FROM folders WHERE path = ?", (path,)):
+            path = str(Path(folder).expanduser().resolve())
+        prefix = path.rstrip(os.sep) + os.sep
+        with self.db.transaction() as c:
+            if not c.execute("SELECT 1 FROM folders WHERE path = ?", (path,)).fetchone():
+                raise UserError(f"{folder} is not one of the library's folders")
+            n = c.execute("DELETE FROM photos WHERE path = ? OR substr(path, 1, ?) = ?",
+                          (path, len(prefix), prefix)).rowcount
+            c.execute("DELETE FROM folders WHERE path = ?", (path,))
+        return n
+
+    def list_photos(self) -> list[dict]:
+        """Every readable photo by folder, then date (the file's time), with the names of the
+        people in it."""
+        rows = self.db.query(
+            "SELECT p.id, p.path, p.mtime_ns, p.missing_since, COUNT(f.id) AS faces, "
+            "GROUP_CONCAT(pe.name, '\x1f') AS names FROM photos p "
+            "LEFT JOIN faces f ON f.photo_id = p.id AND f.ignored = 0 "
+            "LEFT JOIN assignments a ON a.face_id = f.id AND a.state = 'confirmed' "
+            "LEFT JOIN people pe ON pe.id = a.person_id WHERE p.status = 'ok' GROUP BY p.id")
+        out = [{"id": r["id"], "path": r["path"], "folder": os.path.dirname(r["path"]),
+                "time": r["mtime_ns"] / 1e9, "missing": r["missing_since"] is not None, "faces": r["faces"],
+                "names": sorted(set((r["names"] or "").split("\x1f")) - {""}, key=str.casefold)} for r in rows]
+        out.sort(key=lambda p: (p["folder"], p["time"], p["path"]))
+        return out
+
+    def unnamed_faces(self, limit: int = 500) -> list[dict]:
+        """Faces in unnamed groups to review one at a time: the biggest groups first (naming one
+        of their faces teaches the most), the clearest face of each first."""
+        rows = self.db.query(
+            "SELECT f.id FROM faces f JOIN assignments a ON a.face_id = f.id JOIN photos p ON p.id = f.photo_id "
+            "JOIN (SELECT group_id, COUNT(*) AS n FROM assignments WHERE group_id IS NOT NULL GROUP BY group_id) g "
+            "ON g.group_id = a.group_id WHERE a.state = 'auto' AND f.ignored = 0 AND p.missing_since IS NULL "
+            f"ORDER BY g.n DESC, a.group_id, {_COVER_ORDER.format(f='f')} DESC LIMIT ?", (int(limit),))
+        ids = [r[0] for r in rows]
+        order = {fid: i for i, fid in enumerate(ids)}
+        return sorted(self.list_faces(face_ids=ids), key=lambda f: order[f["id"]]) if ids else []
+
+    def add_face(self, photo_id: int, box, name: str):
+        """A face drawn by hand on a photo (the detector missed it): embedded from the box as a
+        face read from another app's metadata is, then named. Returns (face id, person)."""
+        from .xmp.importer import MIN_REGION_PX, landmarks_in
+
+        row = self.db.query("SELECT path, width, height FROM photos WHERE id = ? AND status = 'ok'", (int(photo_id),))
+        if not row:
+            raise UserError("that photo is not in the library")
+        path, width, height = row[0]["path"], row[0]["width"], row[0]["height"]
+        x, y, w, h = (float(v) for v in box)
+        x0, y0 = max(0.0, x), max(0.0, y)
+        x1, y1 = min(float(width or x + w), x + w), min(float(height or y + h), y + h)
+        box = (x0, y0, x1 - x0, y1 - y0)
+        if min(box[2:]) < MIN_REGION_PX:
+            raise UserError(f"draw a larger box: a face needs at least {MIN_REGION_PX} pixels each way")
+        marks = landmarks_in(box)
+        embedding = self.embedder.reembed(path, [marks])[0]
+        return self.people.add_face(photo_id, box, marks, np.asarray(embedding, np.float32), frontality(marks), name)
+
+    def find_together(self, who, only: bool = False):
+        """Photos with all of ``who`` (names or p<ID>) in them; ``only``: nobody else in them."""
+        from .search import photos_together
+
+        people = []
+        for w in who:
+            t = w if isinstance(w, Target) else self.people.resolve(w)
+            if t.kind != "person":
+                raise UserError("only named people can be found together: name the group first")
+            people.append(t.id)
+        if not people:
+            raise UserError("name at least one person")
+        return photos_together(self.db, people, only=only)
 
     # -- embeddings ---------------------------------------------------------------------------
     @property

@@ -7,16 +7,19 @@ Names are never lost: a person is only ever removed by undoing the decision that
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 
 from .errors import UserError
 from .grouping import Thresholds, new_group_id, suggest, write_suggestions
 from .store import Database
 
 IMPORT_ACTION = "import"  # names read from photos' metadata on a scan
+_BLOBS = ("landmarks", "embedding")  # face columns kept as base64 in a redo entry
 
 
 @dataclass(frozen=True)
@@ -133,82 +136,127 @@ class People:
         return ids
 
     # -- the journal ------------------------------------------------------------------------
-    def _record(self, c, change: _Change, action: str, summary: str) -> None:
+    def _record(self, c, change: _Change, action: str, summary: str, text: str | None = None) -> None:
+        """Journal a decision: ``summary`` for the command line (ids), ``text`` for the window
+        (names, in words). A new decision ends what could be redone."""
         c.execute(
-            "INSERT INTO journal(action, summary, before, created_at) VALUES (?, ?, ?, ?)",
-            (action, summary, change.to_json(), time.time()),
+            "INSERT INTO journal(action, summary, before, created_at, text) VALUES (?, ?, ?, ?, ?)",
+            (action, summary, change.to_json(), time.time(), text),
         )
+        c.execute("DELETE FROM redo")
 
     def undo(self) -> str:
         """Undo the latest decision; returns what was undone."""
+        return self.undo_entry()["summary"]
+
+    def undo_entry(self) -> dict:
+        """Undo the latest decision; ``{"summary", "text"}`` of what was undone. What it changed
+        is kept for ``redo``."""
         with self.db.transaction() as c:
             row = c.execute("SELECT * FROM journal ORDER BY id DESC LIMIT 1").fetchone()
             if row is None:
                 raise UserError("nothing to undo")
             before = json.loads(row["before"])
-            # Faces the decision added (from a photo's metadata) go with it.
-            c.executemany("DELETE FROM faces WHERE id = ?", [(int(f),) for f in before.get("created_faces", [])])
-            people = {int(k): v for k, v in before["people"].items()}
-            for pid, prow in people.items():
-                if prow is not None:
-                    cols = ", ".join(prow)
-                    marks = ", ".join("?" for _ in prow)
-                    # The cover may point at a face that no longer exists: drop it then.
-                    if prow.get("cover_face_id") and not c.execute(
-                        "SELECT 1 FROM faces WHERE id = ?", (prow["cover_face_id"],)
-                    ).fetchone():
-                        prow = {**prow, "cover_face_id": None}
-                    if c.execute("SELECT 1 FROM people WHERE id = ?", (pid,)).fetchone():
-                        # UPDATE, never INSERT OR REPLACE: REPLACE deletes the row first, and the
-                        # ON DELETE CASCADE would take the person's faces and rejections with it.
-                        sets = ", ".join(f"{k} = ?" for k in prow if k != "id")
-                        c.execute(f"UPDATE people SET {sets} WHERE id = ?",
-                                  [v for k, v in prow.items() if k != "id"] + [pid])
-                    else:
-                        c.execute(f"INSERT INTO people({cols}) VALUES ({marks})", list(prow.values()))
-            gone = 0
-            for fid, state in before["faces"].items():
-                fid = int(fid)
-                if not c.execute("SELECT 1 FROM faces WHERE id = ?", (fid,)).fetchone():
-                    gone += 1  # its photo was removed since; face ids are never reused (schema 4)
-                    continue
-                c.execute("DELETE FROM assignments WHERE face_id = ?", (fid,))
-                c.execute("DELETE FROM rejections WHERE face_id = ?", (fid,))
-                c.execute("UPDATE faces SET ignored = ? WHERE id = ?", (state["ignored"], fid))
-                if state["assignment"]:
-                    a = state["assignment"]
-                    c.execute(
-                        "INSERT INTO assignments(face_id, person_id, group_id, state, confidence, pinned) "
-                        "VALUES (?, ?, ?, ?, ?, ?)",
-                        (fid, a["person_id"], a["group_id"], a["state"], a["confidence"], a.get("pinned", 0)),
-                    )
-                elif row["action"] == IMPORT_ACTION and not state["ignored"]:
-                    # A face named as its photo was scanned had no group yet: give it one, so it
-                    # stays in view until the next scan regroups.
-                    c.execute("INSERT INTO assignments(face_id, group_id, state) VALUES (?, ?, 'auto')",
-                              (fid, new_group_id(self.db)))
-                for r in state["rejections"]:
-                    c.execute(
-                        "INSERT OR IGNORE INTO rejections(face_id, person_id, created_at) VALUES (?, ?, ?)",
-                        (fid, r["person_id"], r["created_at"]),
-                    )
-            for pid, prow in people.items():
-                if prow is None:
-                    # Created by the decision: faces recognised as it since then go back to grouping.
-                    orphans = self._faces_of(c, Target("person", pid))
-                    c.execute("DELETE FROM people WHERE id = ?", (pid,))
-                    if orphans:
-                        gid = new_group_id(self.db)
-                        for fid in orphans:
-                            c.execute(
-                                "INSERT OR REPLACE INTO assignments(face_id, group_id, state) VALUES (?, ?, 'auto')",
-                                (fid, gid),
-                            )
+            after = _image_of(c, before, keep_face_rows=True)
+            gone = self._restore(c, before, row["action"])
             c.execute("DELETE FROM journal WHERE id = ?", (row["id"],))
-            if gone:
-                return (f"{row['summary']} ({gone} of its {len(before['faces'])} faces are gone with their "
-                        "photos and stay gone)")
-            return row["summary"]
+            c.execute("INSERT INTO redo(action, summary, text, after, created_at) VALUES (?, ?, ?, ?, ?)",
+                      (row["action"], row["summary"], row["text"], json.dumps(after), time.time()))
+        return _said(row, gone, len(before["faces"]))
+
+    def redo(self) -> str:
+        """Redo the decision undone last (until a new decision is made); returns what was redone."""
+        return self.redo_entry()["summary"]
+
+    def redo_entry(self) -> dict:
+        with self.db.transaction() as c:
+            row = c.execute("SELECT * FROM redo ORDER BY id DESC LIMIT 1").fetchone()
+            if row is None:
+                raise UserError("nothing to redo")
+            after = json.loads(row["after"])
+            before = _image_of(c, after)
+            gone = self._restore(c, after, row["action"])
+            c.execute("DELETE FROM redo WHERE id = ?", (row["id"],))
+            c.execute("INSERT INTO journal(action, summary, before, created_at, text) VALUES (?, ?, ?, ?, ?)",
+                      (row["action"], row["summary"], json.dumps(before), time.time(), row["text"]))
+        return _said(row, gone, len(after["faces"]))
+
+    def can_redo(self) -> bool:
+        return self.db.scalar("SELECT 1 FROM redo LIMIT 1") is not None
+
+    def _restore(self, c, image: dict, action: str) -> int:
+        """Put back the rows of a before- or after-image; returns how many of its faces are gone
+        (their photos removed since: face ids are never reused, so they stay gone)."""
+        if image.get("face_rows"):
+            # Redoing a decision that added faces (drawn by hand, read from metadata): the same
+            # rows, where their photo is still in the library.
+            for f in image["face_rows"]:
+                if c.execute("SELECT 1 FROM photos WHERE id = ?", (f["photo_id"],)).fetchone():
+                    f = {k: (base64.b64decode(v) if k in _BLOBS and v is not None else v) for k, v in f.items()}
+                    c.execute(f"INSERT OR IGNORE INTO faces({', '.join(f)}) VALUES ({', '.join('?' * len(f))})",
+                              list(f.values()))
+            added = set()
+        else:
+            # Faces the decision added (from a photo's metadata, drawn by hand) go with it.
+            added = {int(f) for f in image.get("created_faces", [])}
+            c.executemany("DELETE FROM faces WHERE id = ?", [(f,) for f in added])
+        people = {int(k): v for k, v in image["people"].items()}
+        for pid, prow in people.items():
+            if prow is not None:
+                cols = ", ".join(prow)
+                marks = ", ".join("?" for _ in prow)
+                # The cover may point at a face that no longer exists: drop it then.
+                if prow.get("cover_face_id") and not c.execute(
+                    "SELECT 1 FROM faces WHERE id = ?", (prow["cover_face_id"],)
+                ).fetchone():
+                    prow = {**prow, "cover_face_id": None}
+                if c.execute("SELECT 1 FROM people WHERE id = ?", (pid,)).fetchone():
+                    # UPDATE, never INSERT OR REPLACE: REPLACE deletes the row first, and the
+                    # ON DELETE CASCADE would take the person's faces and rejections with it.
+                    sets = ", ".join(f"{k} = ?" for k in prow if k != "id")
+                    c.execute(f"UPDATE people SET {sets} WHERE id = ?",
+                              [v for k, v in prow.items() if k != "id"] + [pid])
+                else:
+                    c.execute(f"INSERT INTO people({cols}) VALUES ({marks})", list(prow.values()))
+        gone = 0
+        for fid, state in image["faces"].items():
+            fid = int(fid)
+            if not c.execute("SELECT 1 FROM faces WHERE id = ?", (fid,)).fetchone():
+                gone += fid not in added  # one the decision added is meant to go
+                continue
+            c.execute("DELETE FROM assignments WHERE face_id = ?", (fid,))
+            c.execute("DELETE FROM rejections WHERE face_id = ?", (fid,))
+            c.execute("UPDATE faces SET ignored = ? WHERE id = ?", (state["ignored"], fid))
+            if state["assignment"]:
+                a = state["assignment"]
+                c.execute(
+                    "INSERT INTO assignments(face_id, person_id, group_id, state, confidence, pinned) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (fid, a["person_id"], a["group_id"], a["state"], a["confidence"], a.get("pinned", 0)),
+                )
+            elif action == IMPORT_ACTION and not state["ignored"]:
+                # A face named as its photo was scanned had no group yet: give it one, so it
+                # stays in view until the next scan regroups.
+                c.execute("INSERT INTO assignments(face_id, group_id, state) VALUES (?, ?, 'auto')",
+                          (fid, new_group_id(self.db)))
+            for r in state["rejections"]:
+                c.execute(
+                    "INSERT OR IGNORE INTO rejections(face_id, person_id, created_at) VALUES (?, ?, ?)",
+                    (fid, r["person_id"], r["created_at"]),
+                )
+        for pid, prow in people.items():
+            if prow is None:
+                # Not there on this side of the decision: faces recognised as it since go back to grouping.
+                orphans = self._faces_of(c, Target("person", pid))
+                c.execute("DELETE FROM people WHERE id = ?", (pid,))
+                if orphans:
+                    gid = new_group_id(self.db)
+                    for fid in orphans:
+                        c.execute(
+                            "INSERT OR REPLACE INTO assignments(face_id, group_id, state) VALUES (?, ?, 'auto')",
+                            (fid, gid),
+                        )
+        return gone
 
     def history(self, limit: int = 20) -> list[dict]:
         rows = self.db.query("SELECT id, action, summary, created_at FROM journal ORDER BY id DESC LIMIT ?", (limit,))
@@ -225,23 +273,27 @@ class People:
             existing = self.person_by_name(name)
             if target.kind == "person":
                 if existing is not None and existing != target.id:
+                    old = _who(c, target)
                     self._merge_people(c, change, existing, [target.id])
                     summary = f"merged p{target.id} into {name}"
+                    text = f"Merged {old} into {name}"
                     result = Target("person", existing)
                 else:
                     change.person(target.id)
                     old = c.execute("SELECT name FROM people WHERE id = ?", (target.id,)).fetchone()[0]
                     c.execute("UPDATE people SET name = ? WHERE id = ?", (name, target.id))
                     summary = f"renamed {old} to {name}"
+                    text = f"Renamed {old} to {name}"
                     result = target
             else:
                 pid = existing if existing is not None else self._create_person(c, change, name)
                 faces = self._faces_of(c, target)
                 self._assign(c, change, faces, pid)
                 summary = f"named {target} ({len(faces)} faces) {name}"
+                text = f"Named {plural(len(faces), 'face')} {name}"
                 result = Target("person", pid)
             self._learn(c, change)
-            self._record(c, change, "name", summary)
+            self._record(c, change, "name", summary, text)
         return result
 
     def merge(self, targets) -> Target:
@@ -252,6 +304,7 @@ class People:
             raise UserError("merge needs at least two different people or groups")
         with self.db.transaction() as c:
             change = _Change(c)
+            names = [_who(c, t) for t in targets]
             people = [t for t in targets if t.kind == "person"]
             groups = [t for t in targets if t.kind == "group"]
             if people:
@@ -270,7 +323,8 @@ class People:
                                   [(into, f) for f in faces])
                 result = groups[0]
             self._learn(c, change)
-            self._record(c, change, "merge", f"merged {', '.join(map(str, targets[1:]))} into {targets[0]}")
+            self._record(c, change, "merge", f"merged {', '.join(map(str, targets[1:]))} into {targets[0]}",
+                         f"Merged {_and(names[1:])} into {names[0]}")
         return result
 
     def move(self, face_ids, to=None, new_name: str | None = None) -> Target:
@@ -308,7 +362,9 @@ class People:
                     )
                     c.execute("UPDATE faces SET ignored = 0 WHERE id = ?", (f,))
             self._learn(c, change)
-            self._record(c, change, "move", f"moved {len(faces)} faces to {result}")
+            where = (_who(c, result) if result.kind == "person" or to is not None else "a group of their own")
+            self._record(c, change, "move", f"moved {len(faces)} faces to {result}",
+                         f"Moved {plural(len(faces), 'face')} to {where}")
         return result
 
     def reject(self, face_ids) -> int:
@@ -319,11 +375,12 @@ class People:
             change = _Change(c)
             change.faces_(faces)
             now = time.time()
-            rejected = []
+            rejected, was = [], set()
             for f in faces:
                 a = c.execute("SELECT person_id, group_id FROM assignments WHERE face_id = ?", (f,)).fetchone()
                 if a is None:
                     continue
+                was.add(_who(c, Target("person", a["person_id"])) if a["person_id"] is not None else "their group")
                 if a["person_id"] is not None:
                     c.execute(
                         "INSERT OR IGNORE INTO rejections(face_id, person_id, created_at) VALUES (?, ?, ?)",
@@ -339,7 +396,8 @@ class People:
             for f in rejected:
                 if f not in matches:
                     c.execute("INSERT INTO assignments(face_id, group_id, state) VALUES (?, ?, 'auto')", (f, new_group_id(self.db)))
-            self._record(c, change, "reject", f"rejected {len(rejected)} faces")
+            self._record(c, change, "reject", f"rejected {len(rejected)} faces",
+                         f"Marked {plural(len(rejected), 'face')} as not {_and(sorted(was)) or 'anyone'}")
         return len(rejected)
 
     def confirm(self, face_ids=None, person=None, min_confidence: float | None = None) -> int:
@@ -364,7 +422,7 @@ class People:
                     "WHERE face_id = ? AND state = 'suggested'", (f,),
                 ).rowcount
             self._learn(c, change)
-            self._record(c, change, "confirm", f"confirmed {n} faces")
+            self._record(c, change, "confirm", f"confirmed {n} faces", f"Confirmed {plural(n, 'face')}")
         return n
 
     def hide(self, target, hidden: bool = True) -> None:
@@ -375,7 +433,8 @@ class People:
             change = _Change(c)
             change.person(target.id)
             c.execute("UPDATE people SET hidden = ? WHERE id = ?", (int(hidden), target.id))
-            self._record(c, change, "hide", f"{'hid' if hidden else 'showed'} {target}")
+            self._record(c, change, "hide", f"{'hid' if hidden else 'showed'} {target}",
+                         f"{'Hid' if hidden else 'Showed'} {_who(c, target)}")
 
     def ignore(self, face_ids, ignored: bool = True) -> None:
         """Ignore faces (a poster, a stranger): out of every person, group and search."""
@@ -389,7 +448,35 @@ class People:
                     c.execute("DELETE FROM assignments WHERE face_id = ?", (f,))
                 elif not c.execute("SELECT 1 FROM assignments WHERE face_id = ?", (f,)).fetchone():
                     c.execute("INSERT INTO assignments(face_id, group_id, state) VALUES (?, ?, 'auto')", (f, new_group_id(self.db)))
-            self._record(c, change, "ignore", f"{'ignored' if ignored else 'restored'} {len(faces)} faces")
+            self._record(c, change, "ignore", f"{'ignored' if ignored else 'restored'} {len(faces)} faces",
+                         f"{'Ignored' if ignored else 'Brought back'} {plural(len(faces), 'face')}")
+
+    def add_face(self, photo_id: int, box, landmarks, embedding, frontal, name: str) -> tuple[int, Target]:
+        """A face the detector missed, drawn by hand and embedded by the caller: stored and named
+        in one decision (undo removes the face). Score 0: never chosen as a cover over a detected
+        face. Returns the face id and the person."""
+        from .store.records import encode_array
+
+        name = _clean_name(name)
+        with self.db.transaction() as c:
+            if not c.execute("SELECT 1 FROM photos WHERE id = ? AND status = 'ok'", (int(photo_id),)).fetchone():
+                raise UserError("that photo is not in the library")
+            x, y, w, h = (float(v) for v in box)
+            fid = c.execute(
+                "INSERT INTO faces(photo_id, x, y, w, h, landmarks, score, embedding, model_version, frontal) "
+                "VALUES (?, ?, ?, ?, ?, ?, 0.0, ?, ?, ?)",
+                (int(photo_id), x, y, w, h, encode_array(landmarks), encode_array(embedding), self.model_version,
+                 frontal),
+            ).lastrowid
+            change = _Change(c)
+            pid = self.person_by_name(name)
+            if pid is None:
+                pid = self._create_person(c, change, name)
+            self._assign(c, change, [fid], pid)
+            change.created_faces = [fid]
+            self._learn(c, change)
+            self._record(c, change, "draw", f"added face f{fid} drawn by hand as {name}", f"Added a face of {name}")
+        return fid, Target("person", pid)
 
     def set_cover(self, target, face_id) -> None:
         target = target if isinstance(target, Target) else self.resolve(target)
@@ -403,7 +490,7 @@ class People:
             change = _Change(c)
             change.person(target.id)
             c.execute("UPDATE people SET cover_face_id = ? WHERE id = ?", (fid, target.id))
-            self._record(c, change, "cover", f"set the cover of {target}")
+            self._record(c, change, "cover", f"set the cover of {target}", f"Set the cover of {_who(c, target)}")
 
     def import_names(self, c, pairs, created_faces, source: str) -> int:
         """Names read from a photo's metadata (``photoface.xmp``), inside the scan's transaction
@@ -433,7 +520,8 @@ class People:
             named += 1
         change.created_faces = [int(f) for f in created_faces]
         if named or change.created_faces:
-            self._record(c, change, IMPORT_ACTION, f"named {named} faces from the metadata of {source}")
+            self._record(c, change, IMPORT_ACTION, f"named {named} faces from the metadata of {source}",
+                         f"Named {plural(named, 'face')} from the metadata of {Path(source).name}")
         return named
 
     def squash_imports(self, after_id: int, summary: str) -> None:
@@ -510,3 +598,48 @@ def _clean_name(name: str) -> str:
         raise UserError(f"{name!r} looks like an id (p12, g3, f7): the commands would take it for one; "
                         "choose another name")
     return name
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _image_of(c, image: dict, keep_face_rows: bool = False) -> dict:
+    """The rows ``image`` (a before- or after-image) names, as they are now. With
+    ``keep_face_rows``, the faces the decision added are kept whole, to be put back by redo."""
+    change = _Change(c)
+    change.faces_(int(f) for f in image["faces"])
+    for pid in image["people"]:
+        change.person(int(pid))
+    out = {"faces": change.faces, "people": change.people}
+    created = [int(f) for f in image.get("created_faces", [])]
+    if created:
+        out["created_faces"] = created
+        if keep_face_rows:
+            rows = c.execute(f"SELECT * FROM faces WHERE id IN ({','.join('?' * len(created))})", created).fetchall()
+            out["face_rows"] = [{k: (base64.b64encode(r[k]).decode() if k in _BLOBS and r[k] is not None else r[k])
+                                 for k in r.keys()} for r in rows]
+    return out
+
+
+def _said(row, gone: int, total: int) -> dict:
+    """What an undone or redone entry did, for the command line and for the window."""
+    summary, text = row["summary"], row["text"] or row["summary"]
+    if gone:
+        note = f" ({gone} of its {total} faces are gone with their photos and stay gone)"
+        summary, text = summary + note, text + note
+    return {"summary": summary, "text": text}
+
+
+def _who(c, target: Target) -> str:
+    """A person's name, or "an unnamed group": what the window says instead of an id."""
+    if target.kind == "person":
+        row = c.execute("SELECT name FROM people WHERE id = ?", (target.id,)).fetchone()
+        if row is not None:
+            return row[0]
+    return "an unnamed group"
+
+
+def _and(names) -> str:
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1] if names else ""

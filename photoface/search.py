@@ -87,3 +87,50 @@ def _face_info(db: Database, face_ids) -> dict:
         face_ids,
     )
     return {r["id"]: r for r in rows}
+
+
+@dataclass
+class Together:
+    """A photo with several people in it: their faces (id, box, name), left to right."""
+
+    photo_id: int
+    path: str
+    faces: list
+
+    @property
+    def names(self) -> list[str]:
+        return [name for _, _, name in self.faces]
+
+    def to_dict(self) -> dict:
+        return {"photo_id": self.photo_id, "path": self.path,
+                "faces": [{"face_id": f, "box": [round(v, 1) for v in box], "person": name} for f, box, name in self.faces]}
+
+
+def photos_together(db: Database, person_ids, only: bool = False) -> list[Together]:
+    """Photos in which each of ``person_ids`` has a face (confirmed or suggested), by path.
+    ``only``: and no face of anyone else (ignored faces do not count; an unnamed face does)."""
+    ids = sorted({int(p) for p in person_ids})
+    marks = ",".join("?" * len(ids))
+    named = "a.state IN ('confirmed', 'suggested')"
+    sql = (f"SELECT f.photo_id FROM faces f JOIN assignments a ON a.face_id = f.id JOIN photos p ON p.id = f.photo_id "
+           f"WHERE a.person_id IN ({marks}) AND {named} AND f.ignored = 0 AND p.status = 'ok' "
+           f"GROUP BY f.photo_id HAVING COUNT(DISTINCT a.person_id) = ?")
+    params: list = [*ids, len(ids)]
+    if only:
+        sql = (f"SELECT photo_id FROM ({sql}) t WHERE NOT EXISTS (SELECT 1 FROM faces f LEFT JOIN assignments a "
+               f"ON a.face_id = f.id WHERE f.photo_id = t.photo_id AND f.ignored = 0 "
+               f"AND (a.person_id IS NULL OR a.person_id NOT IN ({marks})))")
+        params += ids
+    photos = [r[0] for r in db.query(sql, params)]
+    if not photos:
+        return []
+    rows = db.query(
+        f"SELECT f.id, f.photo_id, f.x, f.y, f.w, f.h, p.path, pe.name FROM faces f JOIN photos p ON p.id = f.photo_id "
+        f"JOIN assignments a ON a.face_id = f.id JOIN people pe ON pe.id = a.person_id "
+        f"WHERE f.photo_id IN ({','.join('?' * len(photos))}) AND a.person_id IN ({marks}) AND {named} "
+        f"AND f.ignored = 0 ORDER BY p.path, f.x", [*photos, *ids])
+    out: dict[int, Together] = {}
+    for r in rows:
+        t = out.setdefault(r["photo_id"], Together(r["photo_id"], r["path"], []))
+        t.faces.append((r["id"], (r["x"], r["y"], r["w"], r["h"]), r["name"]))
+    return list(out.values())

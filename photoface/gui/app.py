@@ -85,6 +85,12 @@ def _probe_first_paint(app, window) -> None:
 
 def main(argv=None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
+    from .xcb import check
+
+    problem = check()
+    if problem:  # Qt would abort (exit 134) with a message that names no package
+        print(problem, file=sys.stderr)
+        return 1
     app = create_app()
     from PySide6.QtCore import QTimer
 

@@ -12,16 +12,17 @@ import logging
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QObject, QStringListModel, QThreadPool, Signal
+from PySide6.QtCore import QObject, QStringListModel, QThreadPool, QTimer, Signal
 
 from ..errors import PhotoFaceError
-from .models import PeopleFilter, PeopleModel
+from .models import PeopleFilter, PeopleModel, plural
 from .thumbnails import ImageLoader
 from .workers import LibraryRunner, ScanJob, open_library
 
 log = logging.getLogger(__name__)
 
 COVER_CHUNK = 500  # face ids per list_faces() call when fetching cover faces
+WATCH_MS = 2000  # how often the window looks for changes made by another program
 
 
 def load_people(lib) -> dict:
@@ -33,7 +34,8 @@ def load_people(lib) -> dict:
         for f in lib.list_faces(face_ids=ids[i:i + COVER_CHUNK]):
             covers[f["id"]] = (f["path"], tuple(f["box"]))
     names = sorted({p.name for p in people if p.name}, key=str.casefold)
-    return {"people": people, "covers": covers, "names": names, "stats": lib.stats()}
+    return {"people": people, "covers": covers, "names": names, "stats": lib.stats(),
+            "can_redo": lib.people.can_redo(), "version": lib.db.data_version()}
 
 
 class Controller(QObject):
@@ -54,6 +56,8 @@ class Controller(QObject):
     openPhotos = Signal(list, int)  # [(photo_id, path, face_id or None)], index to show
     findFace = Signal(int)
     findPerson = Signal(str)
+    redoChanged = Signal(bool)  # whether Redo has something to redo
+    grouped = Signal()  # a scan grouped the faces found so far: the people grid can fill in
 
     def __init__(self, library_path, scan_workers: int | None = None, thumb_size: int = 112,
                  opener: Callable = open_library, parent=None):
@@ -68,6 +72,12 @@ class Controller(QObject):
         self.people_filter.setSourceModel(self.people_model)
         self.names_model = QStringListModel(self)  # for every name completer
         self.stats: dict = {}
+        self.can_redo = False
+        self._version = None  # the library's data_version at the last reload
+        # Another program (the command line) may change the same library: look every 2 s, and
+        # reload when it did, so the window never shows, or acts on, what is no longer there.
+        self._watch = QTimer(self, interval=WATCH_MS, timeout=self._check_outside_changes)
+        self._watch.start()
         self.scan_job: ScanJob | None = None
         self._scan_queue: list[list[str]] = []
         self._scan_pool = QThreadPool(self)
@@ -101,7 +111,23 @@ class Controller(QObject):
         if data["names"] != self.names_model.stringList():
             self.names_model.setStringList(data["names"])
         self.stats = data["stats"]
+        self._version = data["version"]
+        if data["can_redo"] != self.can_redo:
+            self.can_redo = data["can_redo"]
+            self.redoChanged.emit(self.can_redo)
         self.peopleLoaded.emit(self.stats)
+
+    def _check_outside_changes(self) -> None:
+        if self.scanning or not self.runner.idle or self._version is None:
+            return  # a scan reloads when it ends; queued work reloads after itself
+
+        def seen(version):
+            if self._version is not None and version != self._version:
+                self._version = version
+                self.status.emit("The library was changed by another program; shown as it is now")
+                self.changed()
+
+        self.runner.submit(lambda lib: lib.db.data_version(), seen, lambda exc: None)
 
     def run(self, fn, on_done: Callable | None = None, on_error: Callable | None = None) -> None:
         """Call ``fn(library)`` off the GUI thread; ``on_done(result)`` back on it."""
@@ -160,12 +186,44 @@ class Controller(QObject):
             message = f"Merged into {name}" if existing else f"Renamed to {name}"
         self.decide(lambda lib: lib.people.name(target, name), message, on_done)
 
-    def merge(self, targets) -> None:
-        self.decide(lambda lib: lib.people.merge(targets), f"Merged {len(targets)} people and groups")
+    def merge(self, targets, on_done: Callable | None = None) -> None:
+        people = sum(1 for t in targets if t.kind == "person")
+        groups = len(targets) - people
+        what = " and ".join(x for x in (plural(people, "person", "people") if people else "",
+                                        plural(groups, "unnamed group") if groups else "") if x)
+        self.decide(lambda lib: lib.people.merge(targets), f"Merged {what} into one", on_done)
+
+    def hide(self, targets, hidden: bool = True) -> None:
+        """Hide people (named) from the grid; unnamed groups have no name to hide under, so their
+        faces are ignored instead. Both come back from View > Hidden."""
+        people = [t for t in targets if t.kind == "person"]
+        groups = [t for t in targets if t.kind == "group"]
+
+        def hide(lib):
+            for t in people:
+                lib.people.hide(t, hidden)
+            faces = [f["id"] for g in groups for f in lib.list_faces(g)]
+            if faces:
+                lib.people.ignore(faces, hidden)
+            return len(people), len(faces)
+
+        def said(result):
+            n_people, n_faces = result
+            bits = ([plural(n_people, "person", "people")] if n_people else []) + (
+                [plural(n_faces, "face")] if n_faces else [])
+            verb = "Hid" if hidden else "Brought back"
+            return f"{verb} {' and '.join(bits)}" + (" (View > Hidden brings them back)" if hidden else "")
+
+        self.decide(hide, said)
+
+    def ignore_faces(self, face_ids, ignored: bool = True, on_done: Callable | None = None) -> None:
+        ids = list(face_ids)
+        verb = "Ignored" if ignored else "Brought back"
+        self.decide(lambda lib: lib.people.ignore(ids, ignored), f"{verb} {plural(len(ids), 'face')}", on_done)
 
     def undo(self) -> None:
-        def undone(summary):
-            self.status.emit(f"Undid: {summary}")
+        def undone(entry):
+            self.status.emit(f"Undid: {entry['text']}. Ctrl+Shift+Z redoes it.")
             self.changed()
 
         written = []
@@ -174,15 +232,30 @@ class Controller(QObject):
             from ..xmp.writer import touched_photos
 
             touched = touched_photos(lib.db)  # the undone entry is gone afterwards
-            summary = lib.people.undo()
+            entry = lib.people.undo_entry()
             written.append(_write_touched(lib, touched))
-            return summary
+            return entry
 
         def undone_and_written(summary):
             undone(summary)
             self._report_unwritten(written)
 
         self.runner.submit(undo_and_write, undone_and_written, self.report_error)
+
+    def redo(self) -> None:
+        written = []
+
+        def redo_and_write(lib):
+            entry = lib.people.redo_entry()
+            written.append(_write_touched(lib))
+            return entry
+
+        def redone(entry):
+            self.status.emit(f"Redid: {entry['text']}")
+            self.changed()
+            self._report_unwritten(written)
+
+        self.runner.submit(redo_and_write, redone, self.report_error)
 
     def changed(self) -> None:
         self.reload_people()
@@ -211,12 +284,16 @@ class Controller(QObject):
         job = ScanJob(self.library_path, folders, self.scan_workers, self._opener, self)
         job.progress.connect(self.scanProgress)
         job.phase.connect(self.scanPhase)
+        job.grouped.connect(self._scan_grouped)
         job.finished.connect(self._scan_done)
         job.failed.connect(self._scan_failed)
         self.scan_job = job
         self.busyChanged.emit()
         self._scan_pool.start(job.run)
         self.scanStarted.emit(folders)
+
+    def _scan_grouped(self) -> None:
+        self.reload_people()
 
     def cancel_scan(self) -> None:
         self._scan_queue.clear()
@@ -268,6 +345,31 @@ class Controller(QObject):
             self.changed()
 
         self.runner.submit(lambda lib: lib.forget_missing(), done, self.report_error)
+
+    # -- folders --------------------------------------------------------------------------------
+    def load_folders(self, on_done: Callable) -> None:
+        self.run(lambda lib: lib.folders(), on_done)
+
+    def rescan_all(self) -> None:
+        """Scan every folder of the library that is there now (F5); a folder that is gone is
+        left for the user to see in Folders, its photos kept."""
+        def scan(folders):
+            present = [f["path"] for f in folders if f["exists"]]
+            if present:
+                self.scan(present)
+            else:
+                self.problem.emit("No library folder to scan: open a folder of photos (Ctrl+O)")
+
+        self.load_folders(scan)
+
+    def remove_folder(self, path: str, on_done: Callable | None = None) -> None:
+        def done(n):
+            self.status.emit(f"Removed {path} from the library with {plural(n, 'photo')}; the files are untouched")
+            self.changed()
+            if on_done is not None:
+                on_done(n)
+
+        self.runner.submit(lambda lib: lib.remove_folder(path), done, self.report_error)
 
     # -- settings -------------------------------------------------------------------------------
     def read_settings(self, on_done: Callable[[dict], None]) -> None:

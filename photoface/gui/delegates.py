@@ -17,7 +17,7 @@ class TileDelegate(QStyledItemDelegate):
     """A tile ``image`` px wide (and ``image_h`` tall) with one or two lines of text below."""
 
     def __init__(self, image: int, image_h: int | None = None, subtitle: bool = True,
-                 round_image: bool = False, fill: bool = True, parent=None):
+                 round_image: bool = False, fill: bool = True, elide=Qt.ElideRight, parent=None):
         super().__init__(parent)
         self.image_w = image
         self.image_h = image_h or image
@@ -25,6 +25,8 @@ class TileDelegate(QStyledItemDelegate):
         self.round_image = round_image
         self.fill = fill  # True: the image fills its square (faces); False: fits inside (photos)
         self.completer: QCompleter | None = None  # names offered while renaming
+        # File names differ at the end (IMG_0412, Tom_Hanks_0003): elide those in the middle.
+        self.elide = elide
 
     def _metrics(self, option):
         title = QFont(option.font)
@@ -119,7 +121,7 @@ class TileDelegate(QStyledItemDelegate):
             font.setItalic(True)
         painter.setFont(font)
         painter.setPen(pal.color(QPalette.PlaceholderText) if muted else text_color)
-        painter.drawText(tr, Qt.AlignHCenter | Qt.AlignVCenter, QFontMetrics(font).elidedText(title, Qt.ElideRight, tr.width()))
+        painter.drawText(tr, Qt.AlignHCenter | Qt.AlignVCenter, QFontMetrics(font).elidedText(title, self.elide, tr.width()))
         if self.subtitle:
             sub = index.data(SubtitleRole) or ""
             sr = QRect(tr.x(), tr.bottom() + 1, tr.width(), fs.height())

@@ -1,5 +1,6 @@
-"""The main window: menus, toolbar, the four pages (people, person, find, photo), the scan
-progress in the status bar, and a notice bar for unreadable photos."""
+"""The main window: menus, toolbar, the pages (people, person, find, photo viewer, photos,
+review, folders, hidden), the scan progress in the status bar, and a notice bar for unreadable
+photos. After every change of page the keyboard focus goes where the page is worked from."""
 
 from __future__ import annotations
 
@@ -15,11 +16,15 @@ from PySide6.QtWidgets import (
 from .. import __version__
 from .controller import Controller
 from .find_view import FindView
+from .folders_view import FoldersView
+from .hidden_view import HiddenView
 from .icons import app_icon, glyph_icon
 from .panels import NoticeBar, ScanPanel, duration
 from .people_view import PeopleView
 from .person_view import PersonView
 from .photo_viewer import PhotoViewer
+from .photos_view import PhotosView
+from .review_view import ReviewView
 from .settings import AppSettings, SettingsDialog
 
 APP_NAME = "PhotoFace"
@@ -43,8 +48,13 @@ class MainWindow(QMainWindow):
         self.person_view = PersonView(self.controller)
         self.find_view = FindView(self.controller)
         self.photo_viewer = PhotoViewer(self.controller)
+        self.photos_view = PhotosView(self.controller)
+        self.review_view = ReviewView(self.controller)
+        self.folders_view = FoldersView(self.controller)
+        self.hidden_view = HiddenView(self.controller)
         self.pages = QStackedWidget()
-        for page in (self.people_view, self.person_view, self.find_view, self.photo_viewer):
+        for page in (self.people_view, self.person_view, self.find_view, self.photo_viewer, self.photos_view,
+                     self.review_view, self.folders_view, self.hidden_view):
             self.pages.addWidget(page)
 
         self.errors_bar = NoticeBar()
@@ -95,8 +105,10 @@ class MainWindow(QMainWindow):
         S = QStyle
         self.open_action = self._action("&Open Folder…", self.choose_folder, QKeySequence.Open, S.SP_DirOpenIcon,
                                         "Scan a folder of photos for faces (Ctrl+O)")
-        self.rescan_action = self._action("&Rescan", self.rescan, QKeySequence.Refresh, S.SP_BrowserReload,
-                                          "Scan the folder again for new and changed photos (F5)")
+        self.rescan_action = self._action("&Rescan All Folders", self.rescan, QKeySequence.Refresh,
+                                          S.SP_BrowserReload,
+                                          "Scan every library folder again for new and changed photos (F5)")
+        self.rescan_action.setIconText("Rescan")
         self.settings_action = self._action("&Settings…", self.open_settings, "Ctrl+,", S.SP_FileDialogDetailedView,
                                             "Library location, smallest face, recognition strictness")
         self.write_xmp_action = self._action("&Write Names to Photos' XMP", self.controller.write_xmp, None, None,
@@ -106,6 +118,12 @@ class MainWindow(QMainWindow):
         self.undo_action = self._action("&Undo", self.controller.undo, QKeySequence.Undo, None,
                                         "Undo the latest decision: rename, merge, move, not this person (Ctrl+Z)")
         self.undo_action.setIcon(glyph_icon("edit-undo", "↶"))
+        self.redo_action = self._action("&Redo", self.controller.redo, ["Ctrl+Shift+Z", QKeySequence.Redo], None,
+                                        "Redo the decision undone last (Ctrl+Shift+Z)")
+        self.redo_action.setEnabled(False)
+        self.hide_action = self._action("&Hide", self.hide_selected, "Ctrl+H", None,
+                                        "Hide the selected people from the grid; the faces of an unnamed "
+                                        "group are ignored (View > Hidden brings both back) (Ctrl+H)")
         self.merge_icon = glyph_icon("merge", "⇉")
         self.rename_action = self._action("Re&name…", self.rename, "F2", None, "Name the selected person or group (F2)")
         self.merge_action = self._action("&Merge", self.merge, "Ctrl+M", None,
@@ -117,6 +135,17 @@ class MainWindow(QMainWindow):
                                         "Back to the previous page (Alt+Left, Esc)")
         self.people_action = self._action("&People", self.show_people, "Ctrl+1", S.SP_DirHomeIcon,
                                           "All people and unnamed groups (Ctrl+1)")
+        self.photos_action = self._action("P&hotos", self.show_photos_page, "Ctrl+2", None,
+                                          "Every photo, by folder and date (Ctrl+2)")
+        self.review_action = self._action("&Review Unnamed Faces", self.show_review, "Ctrl+3", None,
+                                          "Name unnamed faces one at a time (Ctrl+3)")
+        self.folders_action = self._action("Library &Folders", self.show_folders, "Ctrl+4", None,
+                                           "The folders the library scans: add, remove, rescan (Ctrl+4)")
+        self.photos_action.setIcon(glyph_icon("image-x-generic", "▦"))
+        self.review_action.setIcon(glyph_icon("user-available", "☺"))
+        self.review_action.setIconText("Review")
+        self.hidden_action = self._action("Hi&dden", self.show_hidden, "Ctrl+5", None,
+                                          "Hidden people and ignored faces, to bring them back (Ctrl+5)")
         self.errors_action = self._action("&Unreadable Photos", self.controller.show_photo_errors, None, None,
                                           "List the photos that could not be read")
         self.missing_action = self._action("&Missing Photos", self.controller.show_missing_photos, None, None,
@@ -140,11 +169,18 @@ class MainWindow(QMainWindow):
         m.addAction(self.quit_action)
         m = bar.addMenu("&Edit")
         m.addAction(self.undo_action)
+        m.addAction(self.redo_action)
         m.addSeparator()
         m.addAction(self.rename_action)
         m.addAction(self.merge_action)
+        m.addAction(self.hide_action)
         m = bar.addMenu("&View")
         m.addAction(self.people_action)
+        m.addAction(self.photos_action)
+        m.addAction(self.review_action)
+        m.addAction(self.folders_action)
+        m.addAction(self.hidden_action)
+        m.addSeparator()
         m.addAction(self.find_action)
         m.addAction(self.back_action)
         m.addSeparator()
@@ -160,8 +196,9 @@ class MainWindow(QMainWindow):
         tb.setMovable(False)
         tb.setIconSize(QSize(20, 20))
         tb.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
-        for a in (self.back_action, self.people_action, None, self.open_action, self.rescan_action, None,
-                  self.find_action, self.undo_action, self.merge_action, None, self.settings_action):
+        for a in (self.back_action, self.people_action, self.photos_action, self.review_action, None,
+                  self.open_action, self.rescan_action, None, self.find_action, self.undo_action, self.merge_action,
+                  None, self.settings_action):
             tb.addSeparator() if a is None else tb.addAction(a)
         self.addToolBar(tb)
         self.toolbar = tb
@@ -183,6 +220,8 @@ class MainWindow(QMainWindow):
         c.openPhotos.connect(self.show_photos)
         c.findFace.connect(self.find_face)
         c.findPerson.connect(self.find_person)
+        c.redoChanged.connect(self.redo_action.setEnabled)
+        self.folders_view.addRequested.connect(self.choose_folder)
         c.people_model.renameRequested.connect(lambda t, name: c.rename(t, name))
         c.people_model.mergeRequested.connect(c.merge)
         self.people_view.selectionChanged.connect(self._update_actions)
@@ -210,11 +249,8 @@ class MainWindow(QMainWindow):
         self.controller.scan([folder])
 
     def rescan(self) -> None:
-        folder = self.current_folder or next(iter(self.settings.recent_folders()), None)
-        if folder:
-            self.open_folder(folder)
-        else:
-            self.choose_folder()
+        """Every folder of the library, not only the one opened last (F5)."""
+        self.controller.rescan_all()
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
@@ -313,24 +349,51 @@ class MainWindow(QMainWindow):
         return (page, None)
 
     def _go(self, page, push: bool = True) -> None:
-        if push:
+        if push and self.pages.currentWidget() is not page:
             self._history.append(self._state())
             del self._history[:-50]
         self.pages.setCurrentWidget(page)
 
+    def _focus(self, page=None) -> None:
+        """Keyboard focus where the page is worked from (its grid, its name box), so arrows,
+        Return, F2 work at once after a change of page."""
+        page = page or self.pages.currentWidget()
+        target = page.focus_target() if hasattr(page, "focus_target") else page
+        target.setFocus(Qt.OtherFocusReason)
+
     def show_people(self) -> None:
         self._history.clear()
         self.pages.setCurrentWidget(self.people_view)
-        self.people_view.grid.setFocus()
+        self._focus()
 
     def show_person(self, target) -> None:
         self._go(self.person_view)
         self.person_view.show_target(target)
-        self.person_view.grid.setFocus()
+        self._focus()
 
     def show_photos(self, sequence, index: int) -> None:
         self._go(self.photo_viewer)
         self.photo_viewer.show_photos(sequence, index)
+        self._focus()
+
+    def _show_page(self, page) -> None:
+        self._go(page)
+        page.reload()
+        self._focus()
+
+    def show_photos_page(self) -> None:
+        self._show_page(self.photos_view)
+
+    def show_review(self) -> None:
+        self._go(self.review_view)
+        self.review_view.start()
+        self._focus()
+
+    def show_folders(self) -> None:
+        self._show_page(self.folders_view)
+
+    def show_hidden(self) -> None:
+        self._show_page(self.hidden_view)
 
     def show_find(self) -> None:
         if self.pages.currentWidget() is not self.find_view:
@@ -340,10 +403,12 @@ class MainWindow(QMainWindow):
     def find_person(self, who: str) -> None:
         self._go(self.find_view)
         self.find_view.find_person(who)
+        self._focus()
 
     def find_face(self, face_id: int) -> None:
         self._go(self.find_view)
         self.find_view.find_face(face_id)
+        self._focus()
 
     def back(self) -> None:
         if not self._history:
@@ -360,7 +425,7 @@ class MainWindow(QMainWindow):
             self.find_view.reload()
         elif page is self.photo_viewer and state is not None:
             self.photo_viewer.show_photos(*state)
-        page.setFocus()
+        self._focus(page)
 
     # -- edit actions ---------------------------------------------------------------------------
     def rename(self) -> None:
@@ -374,11 +439,17 @@ class MainWindow(QMainWindow):
         if self.pages.currentWidget() is self.people_view:
             self.people_view.merge_selected()
 
+    def hide_selected(self) -> None:
+        if self.pages.currentWidget() is self.people_view:
+            self.people_view.hide_selected()
+
     def _update_actions(self) -> None:
         page = self.pages.currentWidget()
         on_people = page is self.people_view
         self.back_action.setEnabled(not on_people)
         self.merge_action.setEnabled(on_people and len(self.people_view.selected_targets()) >= 2)
+        self.hide_action.setEnabled(on_people and self.people_view.current_target() is not None)
+        self.redo_action.setEnabled(self.controller.can_redo)
         self.rename_action.setEnabled((on_people and self.people_view.current_target() is not None)
                                       or page is self.person_view)
         self.settings_action.setEnabled(True)

@@ -8,6 +8,7 @@ threads by ``ImageLoader``, and announced with ``dataChanged`` for that row alon
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -30,8 +31,8 @@ FailedRole = Qt.UserRole + 9  # the thumbnail could not be made (unreadable phot
 MIME_TARGETS = "application/x-photoface-targets"
 
 
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+def plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
 class _ImageRows(QAbstractListModel):
@@ -120,13 +121,13 @@ class PeopleModel(_ImageRows):
         if role == SummaryRole:
             return p
         if role == SubtitleRole:
-            text = plural(p.photos, "photo")
-            if p.suggested:
-                text += f" · {p.suggested} to check"
-            return text
+            return plural(p.photos, "photo")
+        if role == BadgeRole:
+            # On the face, not in the subtitle: "19 photos · 8 to check" did not fit a tile.
+            return f"{p.suggested} to check" if p.suggested else None
         if role == Qt.ToolTipRole:
-            who = p.name or f"Unnamed group g{p.id}"
-            extra = f", {p.suggested} suggested" if p.suggested else ""
+            who = p.name or "Unnamed group"
+            extra = f"\n{plural(p.suggested, 'suggested face')} to check" if p.suggested else ""
             return f"{who}\n{plural(p.faces, 'face')} in {plural(p.photos, 'photo')}{extra}"
         if role == PlaceholderRole:
             return (p.name or "?")[:1].upper()
@@ -190,25 +191,70 @@ def _target(ref: str) -> Target:
     return Target("person" if ref[0] == "p" else "group", int(ref[1:]))
 
 
+SORTS = {"name": "Name", "photos": "Most photos", "recent": "Recently named"}
+SMALL_GROUP = 2  # unnamed groups with fewer faces are out of the grid unless "Show all"
+
+
 class PeopleFilter(QSortFilterProxyModel):
-    """Filters people by name (any part, any case); ``g12`` / ``p3`` find a group or person."""
+    """Filters people by name (any part, any case); ``g12`` / ``p3`` find a group or person.
+    Unnamed groups of fewer than ``min_faces`` faces (a blurred face in the background) are left
+    out unless ``show_all``; a name typed in the filter finds them too. Named people come first,
+    sorted by ``sort`` ("name", "photos", "recent"); unnamed groups follow, biggest first."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self._text = ""
+        self.min_faces = SMALL_GROUP
+        self.show_all = False
+        self.sort_key = "name"
 
-    def set_text(self, text: str) -> None:
+    def _refilter(self, change) -> None:
         if hasattr(self, "beginFilterChange"):  # Qt 6.10+
             self.beginFilterChange()
-            self._text = text.strip().casefold()
+            change()
             self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
         else:
-            self._text = text.strip().casefold()
+            change()
             self.invalidateFilter()
+
+    def set_text(self, text: str) -> None:
+        self._refilter(lambda: setattr(self, "_text", text.strip().casefold()))
+
+    def set_show_all(self, on: bool) -> None:
+        self._refilter(lambda: setattr(self, "show_all", bool(on)))
+
+    def set_sort(self, key: str) -> None:
+        # By name is the library's own order: no sorting at all (10,000 groups stay instant).
+        self.sort_key = key
+        self.invalidate()
+        self.sort(-1 if key == "name" else 0)
+
+    def hidden_small(self) -> int:
+        """Unnamed groups left out for being small."""
+        model = self.sourceModel()
+        if model is None or self.show_all:
+            return 0
+        return sum(1 for r in range(model.rowCount()) if self._small(r))
+
+    def _small(self, row: int) -> bool:
+        p = self.sourceModel().summary(row)
+        return p.kind == "group" and p.faces < self.min_faces
+
+    def lessThan(self, left, right) -> bool:
+        a, b = left.data(SummaryRole), right.data(SummaryRole)
+        if a is None or b is None:
+            return left.row() < right.row()
+        if a.kind != b.kind:
+            return a.kind == "person"
+        if a.kind == "group" or self.sort_key == "name":
+            return left.row() < right.row()  # the library's order: names, then groups by size
+        if self.sort_key == "photos":
+            return (-a.photos, (a.name or "").casefold()) < (-b.photos, (b.name or "").casefold())
+        return (a.created_at or 0) > (b.created_at or 0)
 
     def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:
         if not self._text:
-            return True
+            return self.show_all or not self._small(row)
         idx = self.sourceModel().index(row, 0, parent)
         name = idx.data(NameRole)
         target = idx.data(TargetRole)
@@ -246,7 +292,7 @@ class FacesModel(_ImageRows):
             return None
         f = self._rows[index.row()]
         if role in (Qt.DisplayRole, Qt.AccessibleTextRole):
-            return Path(f["path"]).name
+            return Path(f["path"]).stem  # elided in the middle: the numbers at the end tell photos apart
         if role == FaceRole:
             return f
         if role == AccentRole:
@@ -265,7 +311,8 @@ class FacesModel(_ImageRows):
             conf = f" ({round(100 * f['confidence'])}% sure)" if f["confidence"] is not None else ""
             if f["state"] == "suggested":
                 conf += ": a sure suggestion" if f.get("sure") else ": less sure, check it"
-            return f"{f['path']}\nface f{f['id']}: {f['state']}{conf}"
+            state = {"auto": "in an unnamed group", "ignored": "ignored"}.get(f["state"], f["state"])
+            return f"{f['path']}\n{f.get('person') or 'Unnamed'}: {state}{conf}"
         if role == PlaceholderRole:
             return ""
         if role == Qt.DecorationRole:
@@ -303,17 +350,68 @@ class HitsModel(_ImageRows):
             return None
         h = self._rows[index.row()]
         if role in (Qt.DisplayRole, Qt.AccessibleTextRole):
-            return Path(h.path).name
+            return Path(h.path).stem
         if role == FaceRole:
             return h
         if role == SubtitleRole:
+            if h.distance is None:  # people together: who is in it
+                return h.person or ""
             return f"{h.person or 'unnamed'} · distance {h.distance:.2f}"
         if role == Qt.ToolTipRole:
-            return f"{h.path}\nface f{h.face_id}, squared distance {h.distance:.3f}"
+            if h.distance is None:
+                return f"{h.path}\n{h.person}"
+            return f"{h.path}\n{h.person or 'Unnamed'}: distance {h.distance:.3f} (smaller is more alike)"
         if role == PlaceholderRole:
             return ""
         if role == Qt.DecorationRole:
             return self.images.image(*self._request(h))
         if role == FailedRole:
             return self.images.failed(self._request(h)[0])
+        return None
+
+
+class PhotosModel(_ImageRows):
+    """Every photo of the library (``Library.list_photos``): a preview, the file name, its date,
+    and the names of the people in it on hover."""
+
+    def __init__(self, images: ImageLoader, thumb_size: int, parent=None):
+        self._rows: list[dict] = []
+        super().__init__(images, parent)
+        self.thumb_size = thumb_size
+        self.show_folder = True  # several folders shown: each tile says which
+
+    def set_photos(self, photos: list[dict], show_folder: bool = True) -> None:
+        self.beginResetModel()
+        self._rows = list(photos)
+        self.show_folder = show_folder
+        self._index_keys([self._request(p)[0] for p in self._rows])
+        self.endResetModel()
+
+    def _request(self, p):
+        return preview_request(p["path"], self.thumb_size)
+
+    def photos(self) -> list[dict]:
+        return list(self._rows)
+
+    def data(self, index: QModelIndex, role: int = Qt.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        p = self._rows[index.row()]
+        if role in (Qt.DisplayRole, Qt.AccessibleTextRole):
+            return Path(p["path"]).stem
+        if role == FaceRole:
+            return p
+        if role == SubtitleRole:
+            date = time.strftime("%d %b %Y", time.localtime(p["time"]))
+            return f"{Path(p['folder']).name} · {date}" if self.show_folder else date
+        if role == Qt.ToolTipRole:
+            who = ", ".join(p["names"]) if p["names"] else (
+                "nobody named yet" if p["faces"] else "no faces found")
+            return f"{p['path']}\n{who}"
+        if role == PlaceholderRole:
+            return ""
+        if role == Qt.DecorationRole:
+            return self.images.image(*self._request(p))
+        if role == FailedRole:
+            return self.images.failed(self._request(p)[0])
         return None

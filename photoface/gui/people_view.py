@@ -9,12 +9,18 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView, QHBoxLayout, QLabel, QLineEdit, QMenu, QStackedWidget, QVBoxLayout, QWidget,
+    QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QMenu, QStackedWidget, QVBoxLayout,
+    QWidget,
 )
 
 from .delegates import TileDelegate
 from .grid import TileGrid
-from .models import TargetRole, plural
+from .models import SORTS, TargetRole, plural
+
+EMPTY = ("<h2>No people yet</h2><p>Open a folder of photos (Ctrl+O), or drop one here.<br>"
+         "PhotoFace finds the faces in it and groups them into people for you to name.</p>")
+SCANNING = ("<h2>Looking for faces…</h2><p>People appear here as their faces are found and grouped;<br>"
+            "you can start naming them before the scan ends.</p>")
 
 
 class PeopleView(QWidget):
@@ -42,11 +48,28 @@ class PeopleView(QWidget):
         self.filter.returnPressed.connect(self._focus_first)
         self.filter.installEventFilter(self)
 
+        self.show_all = QCheckBox("Show all")
+        self.show_all.setToolTip("Also show the unnamed groups of a single face (often a blurred face "
+                                 "in the background)")
+        self.show_all.toggled.connect(self._show_all)
+        self.sort = QComboBox()
+        self.sort.setAccessibleName("Sort people by")
+        for key, text in SORTS.items():
+            self.sort.addItem(text, key)
+        self.sort.currentIndexChanged.connect(lambda _: self.proxy.set_sort(self.sort.currentData()))
+        sort_label = QLabel("Sort:")
+        sort_label.setBuddy(self.sort)
+
         header = QHBoxLayout()
         header.addWidget(title)
         header.addSpacing(8)
         header.addWidget(self.counts, 0, Qt.AlignBottom)
         header.addStretch(1)
+        header.addWidget(self.show_all)
+        header.addSpacing(8)
+        header.addWidget(sort_label)
+        header.addWidget(self.sort)
+        header.addSpacing(8)
         header.addWidget(self.filter)
 
         self.delegate = TileDelegate(controller.thumb_size, round_image=True)
@@ -65,10 +88,7 @@ class PeopleView(QWidget):
         self.grid.customContextMenuRequested.connect(self._menu)
         self.grid.selectionModel().selectionChanged.connect(lambda *_: self.selectionChanged.emit())
 
-        self.empty = QLabel(
-            "<h2>No people yet</h2><p>Open a folder of photos (Ctrl+O), or drop one here.<br>"
-            "PhotoFace finds the faces in it and groups them into people for you to name.</p>"
-        )
+        self.empty = QLabel(EMPTY)
         self.empty.setAlignment(Qt.AlignCenter)
         self.empty.setWordWrap(True)
         self.pages = QStackedWidget()
@@ -86,6 +106,7 @@ class PeopleView(QWidget):
         self.model.modelAboutToBeReset.connect(self._remember)
         self.model.modelReset.connect(self._restore)
         self._kept = ([], None, 0)
+        controller.busyChanged.connect(self._update_counts)
         self._update_counts()
 
     # -- selection ------------------------------------------------------------------------------
@@ -132,8 +153,18 @@ class PeopleView(QWidget):
 
     def _update_counts(self) -> None:
         people, groups = self.model.counts()
-        self.counts.setText(f"{people} {'person' if people == 1 else 'people'} · {plural(groups, 'unnamed group')}")
+        small = self.proxy.hidden_small()
+        text = f"{plural(people, 'person', 'people')} · {plural(groups - small, 'unnamed group')}"
+        if small:
+            text += f" ({small} of a single face not shown)"
+        self.counts.setText(text)
+        self.show_all.setVisible(bool(small) or self.show_all.isChecked())
+        self.empty.setText(SCANNING if self.controller.scanning else EMPTY)
         self.pages.setCurrentWidget(self.grid if people or groups else self.empty)
+
+    def _show_all(self, on: bool) -> None:
+        self.proxy.set_show_all(on)
+        self._update_counts()
 
     # -- actions --------------------------------------------------------------------------------
     def _open_index(self, index) -> None:
@@ -146,6 +177,9 @@ class PeopleView(QWidget):
             self.grid.setFocus()
             self.grid.setCurrentIndex(self.proxy.index(0, 0))
 
+    def focus_target(self):
+        return self.grid
+
     def rename_current(self) -> None:
         idx = self.grid.currentIndex()
         if idx.isValid():
@@ -154,7 +188,18 @@ class PeopleView(QWidget):
     def merge_selected(self) -> None:
         targets = self.selected_targets()
         if len(targets) >= 2:
-            self.controller.merge(targets)
+            self.controller.merge(targets, on_done=self.select_and_focus)
+
+    def select_and_focus(self, target) -> None:
+        """After a decision: its result selected and the grid ready for the keyboard (F2, Enter)."""
+        self._kept = ([], target, self.grid.verticalScrollBar().value())
+        self.select(target)
+        self.grid.setFocus()
+
+    def hide_selected(self) -> None:
+        targets = self.selected_targets() or ([self.current_target()] if self.current_target() else [])
+        if targets:
+            self.controller.hide(targets)
 
     def _menu(self, pos) -> None:
         idx = self.grid.indexAt(pos)
@@ -168,6 +213,14 @@ class PeopleView(QWidget):
         if len(selected) >= 2:
             menu.addAction(f"Merge {len(selected)} selected", self.merge_selected)
         menu.addAction("Find photos of this person", lambda: self.controller.findPerson.emit(str(target)))
+        menu.addSeparator()
+        if not self.grid.selectionModel().isSelected(idx):
+            self.grid.setCurrentIndex(idx)
+        selected = self.selected_targets()
+        if all(t.kind == "person" for t in selected):
+            menu.addAction("Hide" if len(selected) < 2 else f"Hide {len(selected)} people", self.hide_selected)
+        else:
+            menu.addAction("Ignore these faces (not people to name)", self.hide_selected)
         menu.exec(self.grid.viewport().mapToGlobal(pos))
 
 

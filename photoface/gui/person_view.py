@@ -60,6 +60,8 @@ class PersonView(LibraryPage):
             ("confirm", "Confirm", "Ctrl+Return", self.confirm, "Yes, these faces are this person"),
             ("reject", "Not this person", "Delete", self.reject, "Remembered: never suggested to them again"),
             ("move", "Move to…", "Ctrl+M", self.move, "Move to another person, a new person, or a group of their own"),
+            ("ignore", "Ignore", "Ctrl+I", self.ignore,
+             "Not a person to name (a poster, a stranger): out of every person, group and search; View > Hidden brings it back"),
             ("cover", "Set as cover", "", self.set_cover, "Show this face for the person"),
             ("open", "Open photo", "Return", self.open_photo, "Show the whole photo"),
             ("find", "Find this person", "Ctrl+Shift+F", self.find_face, "Photos with faces like this one"),
@@ -81,7 +83,7 @@ class PersonView(LibraryPage):
         bar.addStretch(1)
         bar.addWidget(self.selection_label)
 
-        self.grid = TileGrid(TileDelegate(controller.thumb_size, subtitle=True))
+        self.grid = TileGrid(TileDelegate(controller.thumb_size, subtitle=True, elide=Qt.ElideMiddle))
         self.grid.setModel(self.model)
         self.grid.setAccessibleName("Faces")
         self.grid.activated.connect(lambda _: self.open_photo())
@@ -173,6 +175,7 @@ class PersonView(LibraryPage):
         a["reject"].setEnabled(bool(faces))
         a["reject"].setText("Not this person" if is_person or not faces else "Not in this group")
         a["move"].setEnabled(bool(faces))
+        a["ignore"].setEnabled(bool(faces))
         a["cover"].setEnabled(is_person and len(faces) == 1 and faces[0]["state"] in ("confirmed", "suggested"))
         a["open"].setEnabled(bool(faces))
         a["find"].setEnabled(len(faces) == 1)
@@ -228,6 +231,11 @@ class PersonView(LibraryPage):
         else:
             self.controller.decide(lambda lib: lib.people.move(ids, new_name=name), f"Moved {plural(len(ids), 'face')} to {name}")
 
+    def ignore(self) -> None:
+        ids = self._ids()
+        if ids:
+            self.controller.ignore_faces(ids)
+
     def set_cover(self) -> None:
         faces = self.selected_faces()
         if len(faces) == 1 and self.target is not None:
@@ -250,6 +258,9 @@ class PersonView(LibraryPage):
         if len(faces) == 1:
             self.controller.findFace.emit(faces[0]["id"])
 
+    def focus_target(self):
+        return self.grid
+
     def _menu(self, pos) -> None:
         idx = self.grid.indexAt(pos)
         if not idx.isValid():
@@ -257,7 +268,7 @@ class PersonView(LibraryPage):
         if not self.grid.selectionModel().isSelected(idx):
             self.grid.setCurrentIndex(idx)
         menu = QMenu(self)
-        for key in ("confirm", "reject", "move", "cover"):
+        for key in ("confirm", "reject", "move", "ignore", "cover"):
             if self.actions[key].isEnabled():
                 menu.addAction(self.actions[key])
         menu.addSeparator()
@@ -265,4 +276,3 @@ class PersonView(LibraryPage):
         if self.actions["find"].isEnabled():
             menu.addAction(self.actions["find"])
         menu.exec(self.grid.viewport().mapToGlobal(pos))
-

@@ -1,12 +1,13 @@
 """One photo, large, with its faces outlined and named. Click a face (or Tab to it and press
-Enter) to name or correct it; Left/Right move through the photos the viewer was opened with."""
+Enter) to name or correct it; Left/Right move through the photos the viewer was opened with.
+"Draw a face" (D) adds a face the detector missed: drag a box around it and name it."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QAction, QColor, QFont, QFontMetrics, QKeySequence, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QMenu, QSizePolicy, QStyle, QToolButton, QVBoxLayout, QWidget,
 )
@@ -33,6 +34,8 @@ class PhotoCanvas(QWidget):
     """Paints the photo fitted to the widget, face boxes and name tags over it."""
 
     faceActivated = Signal(dict, QPointF)  # the face, where to open its menu (widget coordinates)
+    faceDrawn = Signal(tuple)  # (x, y, w, h) in original photo pixels
+    MIN_DRAG = 8  # widget pixels: a smaller drag is a click
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -41,6 +44,8 @@ class PhotoCanvas(QWidget):
         self.focus_face: int | None = None
         self.hover: int | None = None
         self.message = ""
+        self.drawing = False  # "Draw a face": a drag draws a box instead of choosing a face
+        self._drag: tuple[QPointF, QPointF] | None = None
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.StrongFocus)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
@@ -68,6 +73,22 @@ class PhotoCanvas(QWidget):
         k, dx, dy, _, _ = t
         x, y, w, h = face["box"]
         return QRectF(dx + x * k, dy + y * k, w * k, h * k)
+
+    def to_photo(self, rect: QRectF) -> tuple | None:
+        """A widget rectangle in original photo pixels, cut to the photo."""
+        t = self._transform()
+        if t is None:
+            return None
+        k, dx, dy, ow, oh = t
+        x0, y0 = max((rect.left() - dx) / k, 0.0), max((rect.top() - dy) / k, 0.0)
+        x1, y1 = min((rect.right() - dx) / k, ow), min((rect.bottom() - dy) / k, oh)
+        return (x0, y0, x1 - x0, y1 - y0) if x1 > x0 and y1 > y0 else None
+
+    def set_drawing(self, on: bool) -> None:
+        self.drawing = on
+        self._drag = None
+        self.setCursor(Qt.CrossCursor if on else Qt.ArrowCursor)
+        self.update()
 
     def face_at(self, pos) -> dict | None:
         hits = [f for f in self.faces if self.face_rect(f).adjusted(-4, -4, 4, 4).contains(pos)]
@@ -110,13 +131,35 @@ class PhotoCanvas(QWidget):
             p.fillPath(path, QColor(0, 0, 0, 190) if not emphasised else color.darker(140))
             p.setPen(QColor("white"))
             p.drawText(tag, Qt.AlignCenter, text)
+        if self._drag is not None:
+            p.setPen(QPen(QColor("#ffcc33"), 2, Qt.DashLine))
+            p.setBrush(QColor(255, 204, 51, 40))
+            p.drawRect(QRectF(*self._drag).normalized())
+        if self.drawing and self._drag is None:
+            p.setPen(QColor("white"))
+            p.drawText(self.rect().adjusted(0, 8, 0, 0), Qt.AlignHCenter | Qt.AlignTop,
+                       "Drag a box around the face the detector missed (Esc: stop drawing)")
         if self.hasFocus() and self.focus_face is not None:
             focus = next((f for f in self.faces if f["id"] == self.focus_face), None)
             if focus is not None:
                 p.setPen(QPen(self.palette().highlight().color(), 1.5, Qt.DotLine))
                 p.drawRect(self.face_rect(focus).adjusted(-6, -6, 6, 6))
 
+    def event(self, event) -> bool:
+        # Esc while drawing stops drawing here, before the window's Back (Esc) sees it.
+        if (self.drawing and event.type() == event.Type.ShortcutOverride
+                and event.key() == Qt.Key_Escape):
+            event.accept()
+            return True
+        return super().event(event)
+
     def mouseMoveEvent(self, event) -> None:
+        if self._drag is not None:
+            self._drag = (self._drag[0], event.position())
+            self.update()
+            return
+        if self.drawing:
+            return
         face = self.face_at(event.position())
         fid = face["id"] if face else None
         if fid != self.hover:
@@ -126,6 +169,9 @@ class PhotoCanvas(QWidget):
             self.update()
 
     def mousePressEvent(self, event) -> None:
+        if self.drawing and event.button() == Qt.LeftButton:
+            self._drag = (event.position(), event.position())
+            return
         face = self.face_at(event.position())
         if face is not None and event.button() in (Qt.LeftButton, Qt.RightButton):
             self.focus_face = face["id"]
@@ -134,7 +180,23 @@ class PhotoCanvas(QWidget):
             return
         super().mousePressEvent(event)
 
+    def mouseReleaseEvent(self, event) -> None:
+        if self._drag is not None:
+            self._drag = (self._drag[0], event.position())
+            rect = QRectF(*self._drag).normalized()
+            self._drag = None
+            self.update()
+            box = self.to_photo(rect) if min(rect.width(), rect.height()) >= self.MIN_DRAG else None
+            if box is not None:
+                self.faceDrawn.emit(box)
+            return
+        super().mouseReleaseEvent(event)
+
     def keyPressEvent(self, event) -> None:
+        if self.drawing and event.key() == Qt.Key_Escape:
+            self.set_drawing(False)
+            self.drawingStopped()
+            return
         if event.key() in (Qt.Key_Return, Qt.Key_Enter, Qt.Key_Space, Qt.Key_Menu) and self.faces:
             face = next((f for f in self.faces if f["id"] == self.focus_face), self.faces[0])
             self.focus_face = face["id"]
@@ -156,6 +218,9 @@ class PhotoCanvas(QWidget):
         self.focus_face = None
         self.update()
         return super().focusNextPrevChild(forward)
+
+    def drawingStopped(self) -> None:
+        """The viewer unchecks its Draw button (set there)."""
 
     def focusInEvent(self, event) -> None:
         super().focusInEvent(event)
@@ -196,6 +261,16 @@ class PhotoViewer(LibraryPage):
         self.position.setEnabled(False)
         hint = QLabel("Click a face to name or correct it · ←/→ next photo")
         hint.setEnabled(False)
+        self.draw_action = QAction("Draw a Face", self)
+        self.draw_action.setCheckable(True)
+        self.draw_action.setShortcut(QKeySequence("D"))
+        self.draw_action.setShortcutContext(Qt.WidgetWithChildrenShortcut)
+        self.draw_action.setToolTip("The detector missed a face? Drag a box around it, then name it (D)")
+        self.draw_action.toggled.connect(self._drawing)
+        self.addAction(self.draw_action)
+        self.draw_button = QToolButton()
+        self.draw_button.setDefaultAction(self.draw_action)
+        self.draw_button.setToolButtonStyle(Qt.ToolButtonTextOnly)
         bar = QHBoxLayout()
         bar.addWidget(self.prev_button)
         bar.addWidget(self.next_button)
@@ -203,9 +278,12 @@ class PhotoViewer(LibraryPage):
         bar.addWidget(self.position)
         bar.addStretch(1)
         bar.addWidget(hint)
+        bar.addWidget(self.draw_button)
 
         self.canvas = PhotoCanvas()
         self.canvas.faceActivated.connect(self._face_menu)
+        self.canvas.faceDrawn.connect(self.name_drawn_face)
+        self.canvas.drawingStopped = lambda: self.draw_action.setChecked(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 4)
         layout.addLayout(bar)
@@ -214,6 +292,7 @@ class PhotoViewer(LibraryPage):
 
     # -- showing --------------------------------------------------------------------------------
     def show_photos(self, sequence, index: int = 0) -> None:
+        self.draw_action.setChecked(False)
         self.sequence = list(sequence)
         self.index = max(0, min(index, len(self.sequence) - 1))
         self.canvas.setFocus()
@@ -266,6 +345,25 @@ class PhotoViewer(LibraryPage):
             self.canvas.set_photo(image, self.faces, self.canvas.focus_face,
                                   "This photo cannot be read" if failed else "")
 
+    def _drawing(self, on: bool) -> None:
+        self.canvas.set_drawing(on)
+        self.canvas.setFocus()
+
+    def name_drawn_face(self, box) -> None:
+        cur = self.current
+        self.draw_action.setChecked(False)
+        if cur is None:
+            return
+        name = ask_name(self, "Who is this?", "Name the face you drew:", self.controller.names_model)
+        if not name:
+            return
+        photo_id = cur[0]
+        self.controller.status.emit("Adding the face…")
+        self.controller.decide(lambda lib: lib.add_face(photo_id, box, name), f"Added a face of {name}")
+
+    def focus_target(self):
+        return self.canvas
+
     def keyPressEvent(self, event) -> None:
         key = event.key()
         if key in (Qt.Key_Right, Qt.Key_PageDown):
@@ -301,6 +399,7 @@ class PhotoViewer(LibraryPage):
         menu.addAction("Name…" if not who else "Someone else…", lambda: self.name_face(face))
         if who:
             menu.addAction(f"Not {who}", lambda: c.decide(lambda lib: lib.people.reject([fid]), f"Marked as not {who}"))
+        menu.addAction("Ignore this face", lambda: c.ignore_faces([fid]))
         menu.addSeparator()
         menu.addAction("Find this person", lambda: c.findFace.emit(fid))
         if face.get("person_id") is not None:

@@ -22,7 +22,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from ..decode import decode_bytes, read_header
 
 FACE_MARGIN = 0.35  # a face crop shows this much of the box's size around it, on every side
-_PAD = (64, 64, 64)  # outside the photo (a face at its edge)
+_PAD = (64, 64, 64)  # a crop that misses the photo entirely (a box outside it)
 _DECODE_SIDES = (256, 512, 1024, 2048, 4096)
 
 
@@ -64,23 +64,30 @@ _decoded = _Decoded()
 
 
 def face_crop(path: str, box, size: int) -> QImage:
-    """A square ``size`` px crop around a face box (original photo pixels), with a margin."""
+    """A square ``size`` px crop around a face box (original photo pixels), with a margin. Near an
+    edge the square slides inward (the face off centre) rather than showing a block of padding;
+    only a face larger than the photo's shorter side is padded, with the edge pixels."""
     x, y, w, h = (float(v) for v in box)
     side = max(w, h) * (1 + 2 * FACE_MARGIN)
     # Decode only as large as the crop needs: a 12 MP photo is rarely decoded at full size.
     pixels, ow, oh = _decoded.get(path, lambda longest: int(math.ceil(longest * size / max(side, 1.0))))
     sx, sy = pixels.shape[1] / ow, pixels.shape[0] / oh
+    ih, iw = pixels.shape[:2]
     cx, cy = (x + w / 2) * sx, (y + h / 2) * sy
-    half = side * sx / 2
+    # The margin may shrink to fit the photo, never the face.
+    crop_side = max(min(side * sx, iw, ih), max(w, h) * sx)
+    half = crop_side / 2
+    cx = min(max(cx, half), max(iw - half, half))
+    cy = min(max(cy, half), max(ih - half, half))
     x0, y0 = int(round(cx - half)), int(round(cy - half))
     x1, y1 = int(round(cx + half)), int(round(cy + half))
-    ih, iw = pixels.shape[:2]
     crop = pixels[max(y0, 0):min(y1, ih), max(x0, 0):min(x1, iw)]
     if crop.size == 0:
         crop = np.full((size, size, 3), _PAD, np.uint8)
     else:
-        pad = ((max(-y0, 0), max(y1 - ih, 0)), (max(-x0, 0), max(x1 - iw, 0)))
-        crop = np.stack([np.pad(crop[:, :, c], pad, constant_values=_PAD[c]) for c in range(3)], axis=-1)
+        pad = ((max(-y0, 0), max(y1 - ih, 0)), (max(-x0, 0), max(x1 - iw, 0)), (0, 0))
+        if any(any(p) for p in pad):
+            crop = np.pad(crop, pad, mode="edge")
     return to_qimage(_resize(crop, size, size))
 
 

@@ -136,8 +136,12 @@ class ScanJob(QObject):
 
     progress = Signal(object)
     phase = Signal(str)
+    grouped = Signal()  # the faces found so far were grouped (a first scan fills the grid as it goes)
     finished = Signal(object)
     failed = Signal(object)
+    # Group what was found every so often while photos are analysed, so the window shows people
+    # during a long first scan; never when grouping would take more than a tenth of the scan's time.
+    group_every_s = 8.0
 
     def __init__(self, library_path, folders, workers: int | None = None,
                  opener: Callable = open_library, parent=None):
@@ -150,6 +154,10 @@ class ScanJob(QObject):
         self._opener = opener
         self._last_emit = 0.0
         self._last_phase = None
+        self._lib = None
+        self._last_group = time.monotonic()
+        self._group_cost = 0.0
+        self._grouped_faces = 0
 
     def cancel(self, closing: bool = False) -> None:
         self.closing = self.closing or closing
@@ -162,7 +170,7 @@ class ScanJob(QObject):
     # worker thread
     def run(self) -> None:
         try:
-            lib = self._opener(self.library_path)
+            lib = self._lib = self._opener(self.library_path)
             try:
                 summary = lib.scan(self.folders, workers=self.workers, progress=self._on_progress,
                                    cancel=self.cancel_event, group_progress=self.phase.emit)
@@ -170,6 +178,7 @@ class ScanJob(QObject):
                     self.phase.emit("grouping the faces found so far")
                     lib.refresh(self.phase.emit)
             finally:
+                self._lib = None
                 lib.close()
         except Exception as exc:
             if not _is_user_error(exc):
@@ -179,9 +188,25 @@ class ScanJob(QObject):
             self.finished.emit(summary)
 
     def _on_progress(self, p) -> None:
+        self._group_so_far(p)
         now = time.monotonic()
         final = p.total and p.done >= p.total
         if p.phase == self._last_phase and not final and now - self._last_emit < 0.1:
             return  # the GUI repaints ten times a second at most
         self._last_emit, self._last_phase = now, p.phase
         self.progress.emit(p)
+
+    def _group_so_far(self, p) -> None:
+        """On the scan's thread, between two photos: group the faces stored so far."""
+        now = time.monotonic()
+        if (self._lib is None or p.phase != "analysing" or not p.faces or p.faces == self._grouped_faces
+                or self.cancelled or (p.total and p.done >= p.total)
+                or now - self._last_group < max(self.group_every_s, 10 * self._group_cost)):
+            return
+        try:
+            self._lib.refresh()
+        except Exception:  # the end of the scan groups again; a failure here only delays the grid
+            log.exception("grouping during the scan failed")
+        self._group_cost = time.monotonic() - now
+        self._last_group, self._grouped_faces = time.monotonic(), p.faces
+        self.grouped.emit()

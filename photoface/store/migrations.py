@@ -127,6 +127,25 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE photos ADD COLUMN missing_since REAL;
     """,
+    # 6: redo, the library's folders, and each decision described for the window. ``redo`` holds
+    # what undo took back (after-images), emptied by the next decision; ``folders`` the folders the
+    # user added (a scan adds its own), so "rescan" covers the whole library; ``journal.text`` says
+    # what a decision did in words, with names instead of ids.
+    """
+    CREATE TABLE redo (
+        id          INTEGER PRIMARY KEY,
+        action      TEXT NOT NULL,
+        summary     TEXT NOT NULL,
+        text        TEXT,
+        after       TEXT NOT NULL,             -- JSON after-image of the rows the decision changed
+        created_at  REAL NOT NULL
+    );
+    CREATE TABLE folders (
+        path      TEXT PRIMARY KEY,
+        added_at  REAL NOT NULL
+    );
+    ALTER TABLE journal ADD COLUMN text TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -21,6 +21,8 @@ from .conftest import album, wait_idle
 
 
 def rows(window) -> list[tuple[str, PersonSummary]]:
+    # album-mini's unnamed groups are single faces, out of the grid by default: these tests use them.
+    window.people_view.show_all.setChecked(True)
     proxy = window.people_view.proxy
     return [(proxy.index(r, 0).data(), proxy.index(r, 0).data(SummaryRole)) for r in range(proxy.rowCount())]
 
@@ -121,7 +123,7 @@ def test_merge_selected_with_ctrl_m_and_by_dropping_a_tile(qtbot, make_window, l
     activate(qtbot, window)
     qtbot.keyClick(window, Qt.Key_M, Qt.ControlModifier)
     wait_idle(qtbot, window)
-    assert window.statusBar().currentMessage() == "Merged 2 people and groups. Ctrl+Z undoes it."
+    assert window.statusBar().currentMessage() == "Merged 1 person and 1 unnamed group into one. Ctrl+Z undoes it."
     merged = faces_by_ref(window)
     assert group not in merged and merged[alex] == before[alex] + before[group]
     undo(qtbot, window)
@@ -138,7 +140,7 @@ def test_merge_selected_with_ctrl_m_and_by_dropping_a_tile(qtbot, make_window, l
     wait_idle(qtbot, window)
     merged = faces_by_ref(window)
     assert rose not in merged and merged[kit] == before[kit] + before[rose]
-    assert undo(qtbot, window) == f"Undid: merged {rose} into {kit}"
+    assert undo(qtbot, window) == "Undid: Merged rose_leslie into kit_harington. Ctrl+Shift+Z redoes it."
     assert faces_by_ref(window) == before  # both people whole again
 
 
@@ -191,12 +193,12 @@ def test_person_view_confirm_move_cover_and_undo(qtbot, make_window, library_cop
     assert confirmed[0] not in {f["id"] for f in view.model.faces()}
     assert "Somebody Else" in window.controller.names()
 
-    assert undo(qtbot, window).startswith("Undid: moved 1 faces to p")
+    assert undo(qtbot, window) == "Undid: Moved 1 face to Somebody Else. Ctrl+Shift+Z redoes it."
     assert suggested[1] in {f["id"] for f in view.model.faces()}
     assert "Somebody Else" not in window.controller.names()
-    assert undo(qtbot, window) == f"Undid: set the cover of {view.target}"
+    assert undo(qtbot, window) == f"Undid: Set the cover of {name}. Ctrl+Shift+Z redoes it."
     assert {f["id"] for f in view.model.faces()} == after_confirm, "undoing the cover lost faces"
-    assert undo(qtbot, window) == "Undid: confirmed 1 faces"
+    assert undo(qtbot, window) == "Undid: Confirmed 1 face. Ctrl+Shift+Z redoes it."
     assert {f["id"]: f["state"] for f in view.model.faces()} == states
 
 
@@ -367,7 +369,7 @@ def test_library_work_runs_off_the_gui_thread(qtbot, make_window):
 def test_ten_thousand_groups_load_only_what_is_on_screen(qtbot, make_window):
     window = make_window()
     photo = str(album("train", "obama", "obama.jpg"))
-    people = [PersonSummary("group", i, None, False, 1, 0, 0, 1, i) for i in range(1, 10_001)]
+    people = [PersonSummary("group", i, None, False, 2, 0, 0, 1, i) for i in range(1, 10_001)]
     covers = {i: (photo, (300.0, 100.0, 200.0, 250.0)) for i in range(1, 10_001)}
     asked = []
     images = window.controller.images
@@ -450,5 +452,5 @@ def test_confirm_sure_suggestions_leaves_the_less_sure_ones_to_check(qtbot, make
     s = "" if len(sure) == 1 else "s"
     assert window.statusBar().currentMessage() == (
         f"Confirmed {len(sure)} sure suggestion{s}; {len(less_sure)} less sure left to check. Ctrl+Z undoes it.")
-    assert undo(qtbot, window).startswith("Undid: confirmed")
+    assert undo(qtbot, window).startswith("Undid: Confirmed")
     assert {f["id"]: f["state"] for f in view.model.faces()} == {f["id"]: f["state"] for f in faces}
