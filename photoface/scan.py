@@ -262,7 +262,7 @@ class Scanner:
         self.progress = progress
         self.cancel = cancel or threading.Event()
         self._touched: list[str] = []  # this scan's photos with new times but the same content
-        self.read_xmp = xmp_read_enabled(db)
+        self.read_xmp = False  # the library's setting, read when a scan starts
         from .people import People
 
         self._people = People(db, model_version, None)  # only to journal names read from metadata
@@ -270,6 +270,7 @@ class Scanner:
     # -- planning ---------------------------------------------------------------------------
     def scan(self, paths) -> ScanSummary:
         roots = resolve_roots(paths)
+        self.read_xmp = xmp_read_enabled(self.db)
         t0 = time.perf_counter()
         summary = ScanSummary([str(r) for r in roots])
         self._report(ScanProgress(0, 0, 0, 0.0, phase="finding photos"))
