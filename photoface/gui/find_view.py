@@ -19,7 +19,11 @@ from ..search import Hit
 from .models import HitsModel, plural
 
 LIMIT = 500  # photos shown at most
-SLIDER_SCALE = 100  # slider units per unit of squared distance
+# The slider moves the distance from a fifth of the library's default (only the most similar
+# faces) to twice it, in 1% steps: distances scale with the model (the bundled one's default is
+# near 0.18, an older one's near 1), so positions are shares of the default, not distances.
+SLIDER_SCALE = 100  # slider units per one default distance
+SLIDER_RANGE = (0.2, 2.0)
 _SEPARATORS = re.compile(r"\s*(?:,|&|\+|\band\b)\s*", re.IGNORECASE)
 
 
@@ -63,7 +67,7 @@ class FindView(LibraryPage):
         f.setBold(True)
         self.heading.setFont(f)
         self.slider = QSlider(Qt.Horizontal)
-        self.slider.setRange(int(0.2 * SLIDER_SCALE), int(2.0 * SLIDER_SCALE))
+        self.slider.setRange(round(SLIDER_RANGE[0] * SLIDER_SCALE), round(SLIDER_RANGE[1] * SLIDER_SCALE))
         self.slider.setAccessibleName("Maximum distance")
         self.slider.setToolTip("Left: only very similar faces. Right: looser matches too.\n"
                                "Faces turned to the side must be closer than this to match.")
@@ -189,22 +193,22 @@ class FindView(LibraryPage):
 
     # -- the slider -----------------------------------------------------------------------------
     def _set_slider(self, value: float | None) -> None:
-        shown = value if value is not None else (self.threshold or 1.0)
+        share = value / self.threshold if value is not None and self.threshold else 1.0
         self.slider.blockSignals(True)
-        self.slider.setValue(round(shown * SLIDER_SCALE))
+        self.slider.setValue(round(share * SLIDER_SCALE))
         self.slider.blockSignals(False)
         self._label_slider(value)
 
     def _label_slider(self, value: float | None) -> None:
         if value is None or self.threshold is None:
             shown = value if value is not None else self.threshold
-            self.slider_label.setText("max distance " + (f"{shown:.2f} (default)" if shown is not None else "(default)"))
+            self.slider_label.setText("max distance " + (f"{shown:.3f} (default)" if shown is not None else "(default)"))
         else:
-            self.slider_label.setText(f"max distance {value:.2f} (default {self.threshold:.2f})")
+            self.slider_label.setText(f"max distance {value:.3f} (default {self.threshold:.3f})")
         self.reset_button.setEnabled(value is not None)
 
     def _slider_moved(self, value: int) -> None:
-        self.max_distance = value / SLIDER_SCALE
+        self.max_distance = (self.threshold or 1.0) * value / SLIDER_SCALE
         self._label_slider(self.max_distance)
         self._debounce.start()
 

@@ -122,7 +122,7 @@ def test_find_starts_afresh_each_search_with_a_fixed_default_mark(qtbot, make_wi
     window.show_find()
     wait_idle(qtbot, window)
     before = find.slider_label.text()
-    assert re.fullmatch(r"max distance \d\.\d\d \(default\)", before), before
+    assert re.fullmatch(r"max distance \d\.\d\d\d \(default\)", before), before
     find.search.setText("obama")
     find._search()
     wait_idle(qtbot, window)
@@ -132,6 +132,8 @@ def test_find_starts_afresh_each_search_with_a_fixed_default_mark(qtbot, make_wi
     qtbot.waitUntil(lambda: not find._debounce.isActive())
     wait_idle(qtbot, window)
     assert "(default " in find.slider_label.text() and find.reset_button.isEnabled()
+    # The strictest position is a fifth of the default, whatever the model's scale of distances.
+    assert abs(find.max_distance - 0.2 * find.threshold) < 1e-9
 
     # "Find photos of this person" from a tile's menu: the box shows that name, not the old text,
     # and the search is made at the default distance, not the tight one left from before.
