@@ -33,3 +33,12 @@ def detector():
     from photoface.detection import FaceDetector
 
     return FaceDetector()
+
+
+@pytest.fixture
+def synthetic_card(monkeypatch):
+    """Libraries opened without a model folder (the command line's too) get the card whose
+    thresholds the synthetic embeddings of ``library_fixtures`` are spaced for."""
+    from tests.library_fixtures import synthetic_models
+
+    monkeypatch.setattr("photoface.library.models_dir", synthetic_models)

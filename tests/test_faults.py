@@ -242,7 +242,7 @@ def test_forget_missing_removes_only_the_missing(tmp_path, capsys, drive):
 
 
 # -- ids -------------------------------------------------------------------------------------
-def test_undo_never_lands_on_a_newcomer_with_a_reused_id(tmp_path, capsys):
+def test_undo_never_lands_on_a_newcomer_with_a_reused_id(tmp_path, capsys, synthetic_card):
     """Reject the newest face of a named person, remove its photo, add a stranger's face: undo
     must say the face is gone and leave the stranger alone."""
     import numpy as np
@@ -323,7 +323,7 @@ def test_two_scans_of_one_folder_at_once_both_finish(tmp_path, drive):
     assert first.db.scalar("PRAGMA integrity_check") == "ok"
 
 
-def test_naming_while_a_scan_regroups_keeps_the_name_and_groups_the_rest(tmp_path, monkeypatch):
+def test_naming_while_a_scan_regroups_keeps_the_name_and_groups_the_rest(tmp_path, monkeypatch, synthetic_card):
     import photoface.cluster as cluster
     from photoface.library import Library
 
@@ -355,7 +355,7 @@ def test_naming_while_a_scan_regroups_keeps_the_name_and_groups_the_rest(tmp_pat
 
 # -- one line, not a traceback ---------------------------------------------------------------
 @pytest.fixture
-def small_library(tmp_path):
+def small_library(tmp_path, synthetic_card):
     from photoface.library import Library
 
     from .library_fixtures import add_faces, identities

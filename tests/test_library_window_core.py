@@ -9,14 +9,13 @@ import numpy as np
 import pytest
 
 from photoface.errors import UserError
-from photoface.library import Library
 
-from .library_fixtures import add_faces, assignment, identities
+from .library_fixtures import add_faces, assignment, identities, open_library
 
 
 @pytest.fixture
 def lib(tmp_path):
-    library = Library.open(tmp_path / "lib.sqlite3")
+    library = open_library(tmp_path / "lib.sqlite3")
     yield library
     library.close()
 
