@@ -226,9 +226,10 @@ def main(argv=None) -> int:
         "chosen_on": f"frontal-frontal pairs of {len(held_out)} held-out CFP people "
         "(never trained on, in no other source)",
     }
-    from .operating_points import held_out_points
+    from .operating_points import fairness_cap, held_out_points
 
-    report["operating_points"] = held_out_points(cfp, args.data, report["threshold"]["value"])
+    cap = fairness_cap(embedder, report["threshold"]["value"])  # None without FairFace
+    report["operating_points"] = held_out_points(cfp, args.data, report["threshold"]["value"], name_cap=cap)
     view2 = {}
     for item in args.view2:
         fold, model_dir = item.split("=", 1)

@@ -94,6 +94,12 @@ BLEND_ROUNDS_CHOSEN_ON = ("20 albums of 30 held-out CFP people (frontal photos):
 GROUP_PRECISION = 0.95
 ALBUMS, ALBUM_PEOPLE = 20, 30
 STEP_SHARE = 0.01  # thresholds are searched in steps of this share of the pair threshold
+# Naming names no group's strangers much more often than another's: at the naming threshold two
+# different adults of any one FairFace race group are taken for one person at most this often.
+FAIR_FMR = 0.015
+FAIR_PER_RACE = 700
+FAIR_CHOSEN_ON = ("; at most the threshold at which different adults of every FairFace race group are taken "
+                  "for one person at most 1.5% of the time (fairness_cap)")
 NAME_WRONG = 0.01  # the naming threshold's wrong-name rate: a wrong name costs more than a missing one
 SURE_WRONG = 0.10  # sure suggestions: at most this share of names given wrong, strangers counted
 NAMED_PEOPLE, NAMED_PHOTOS, NAME_DRAWS = 30, 3, 100  # 20 draws: the 1% crossing moved by 0.04
@@ -213,22 +219,25 @@ def _half(identities) -> int:
     return max(1, len(np.unique(np.asarray(identities))) // 2)
 
 
-def name_threshold(embeddings: np.ndarray, identities, pair_threshold: float, draws: int = NAME_DRAWS) -> dict:
+def name_threshold(embeddings: np.ndarray, identities, pair_threshold: float, draws: int = NAME_DRAWS,
+                   cap: dict | None = None) -> dict:
     """The largest threshold (1% steps down from the pair threshold) at which ``naming_rates``
     names at most ``NAME_WRONG`` of the named people's photos wrong. Recorded beside it, there and
     at the pair threshold: the rates with half of the people named, the rest strangers."""
     half = _half(identities)
     at_pair = naming_rates(embeddings, identities, pair_threshold, pair_threshold, draws)
-    t, rates = _largest_passing(pair_threshold, lambda t: naming_rates(embeddings, identities, t, pair_threshold, draws),
+    top = pair_threshold if cap is None else min(pair_threshold, cap["value"])
+    t, rates = _largest_passing(top, lambda t: naming_rates(embeddings, identities, t, pair_threshold, draws),
                                 lambda r: r["wrong"] <= NAME_WRONG, floor=0.2 * pair_threshold, scale=pair_threshold,
-                                at_top=at_pair)
+                                at_top=at_pair if top == pair_threshold else None)
 
     def among_strangers(threshold: float) -> dict:
         return {"named_people": half, **naming_rates(embeddings, identities, threshold, pair_threshold, draws, named=half)}
 
     return {"value": t, "wrong_target": NAME_WRONG, **rates, "among_strangers": among_strangers(t),
             "at_pair_threshold": {**at_pair, "among_strangers": among_strangers(pair_threshold)},
-            "chosen_on": NAME_CHOSEN_ON}
+            **({"fairness_cap": cap} if cap is not None else {}),
+            "chosen_on": NAME_CHOSEN_ON + (FAIR_CHOSEN_ON if cap is not None else "")}
 
 
 def sure_threshold(embeddings: np.ndarray, identities, naming: float, pair_threshold: float,
@@ -246,7 +255,8 @@ def sure_threshold(embeddings: np.ndarray, identities, naming: float, pair_thres
 
 
 def operating_points(embeddings: np.ndarray, identities, pair_threshold: float | None = None,
-                     profiles: tuple[np.ndarray, list] | None = None, name_draws: int = NAME_DRAWS) -> dict:
+                     profiles: tuple[np.ndarray, list] | None = None, name_draws: int = NAME_DRAWS,
+                     name_cap: dict | None = None) -> dict:
     """Without ``pair_threshold``: the grouping threshold at FAR 3% (no albums are grouped). With
     it: the naming threshold (``name_draws`` simulated libraries), and the grouping threshold by
     album precision, raw or blended (``album_thresholds``: ``group_blend`` says which), the FAR 3%
@@ -257,7 +267,7 @@ def operating_points(embeddings: np.ndarray, identities, pair_threshold: float |
                                "different_pairs": n_diff, "chosen_on": CHOSEN_ON}}
     if pair_threshold is None:
         return out
-    out["name_threshold"] = name_threshold(embeddings, identities, pair_threshold, name_draws)
+    out["name_threshold"] = name_threshold(embeddings, identities, pair_threshold, name_draws, cap=name_cap)
     naming = out["name_threshold"]
     out["sure_threshold"] = sure_threshold(embeddings, identities, naming["value"], pair_threshold, name_draws,
                                            at_naming=naming["among_strangers"])
@@ -375,10 +385,49 @@ def held_out(emb_by_path: dict, data_root: Path, pose: str = "frontal") -> tuple
     return np.stack([r[0] for r in rows]), [r[1] for r in rows]
 
 
-def held_out_points(emb_by_path: dict, data_root: Path, pair_threshold: float) -> dict:
-    """All operating points, from the held-out CFP people's frontal and profile photos."""
+def held_out_points(emb_by_path: dict, data_root: Path, pair_threshold: float, name_cap: dict | None = None) -> dict:
+    """All operating points, from the held-out CFP people's frontal and profile photos (the
+    naming threshold at most ``name_cap``'s value: ``fairness_cap``)."""
     return operating_points(*held_out(emb_by_path, data_root), pair_threshold=pair_threshold,
-                            profiles=held_out(emb_by_path, data_root, "profile"))
+                            profiles=held_out(emb_by_path, data_root, "profile"), name_cap=name_cap)
+
+
+def fair_threshold(different_pairs: dict, pair_threshold: float, max_fmr: float) -> float:
+    """The largest threshold (the pair threshold, or a 1% step of it below) at which the
+    different-person distances of every group fall under it at most ``max_fmr`` of the time."""
+    step = STEP_SHARE * pair_threshold
+    t = pair_threshold
+    while t > step and max(float((d < t).mean()) for d in different_pairs.values()) > max_fmr:
+        t = round(float(np.floor(t / step - 1e-6) * step), 4)
+    return t
+
+
+def fairness_cap(embedder, pair_threshold: float, max_fmr: float = FAIR_FMR, per_race: int = FAIR_PER_RACE,
+                 root: Path | None = None) -> dict | None:
+    """The largest threshold (1% steps of the pair threshold, at most it) at which two different
+    adults of any one FairFace race group are taken for one person at most ``max_fmr`` of the
+    time: FairFace train (never its val), ``per_race`` adults of each group, embedded as the app
+    embeds. None when FairFace is not there (``training/fairface.py``)."""
+    from . import fairface
+
+    root = root or fairface.default_root()
+    try:
+        faces = [f for f in fairface.balanced(fairface.read_labels(root, "train"), per_race, seed=0) if f.adult]
+    except FileNotFoundError:
+        return None
+    crops, found = fairface.crops(root, faces, embedder.input_size, embedder.card.template)
+    faces = [f for f, ok in zip(faces, found) if ok]
+    emb = np.concatenate([embedder.embed_crops(crops[found][i:i + 256]) for i in range(0, int(found.sum()), 256)])
+    d = {}
+    for race in fairface.RACES:
+        e = emb[[i for i, f in enumerate(faces) if f.race == race]]
+        d[race] = np.maximum(2 - 2 * (e @ e.T)[np.triu_indices(len(e), 1)], 0)
+    t = fair_threshold(d, pair_threshold, max_fmr)
+    rates = {race: float((v < t).mean()) for race, v in d.items()}
+    at_pair = {race: float((v < pair_threshold).mean()) for race, v in d.items()}
+    return {"value": t, "max_fmr": max_fmr, "faces": len(faces), "race_fmr": rates, "race_fmr_at_pair_threshold": at_pair,
+            "chosen_on": f"FairFace train (CC BY 4.0): {len(faces)} adults, at most {per_race} of each of its 7 race groups; "
+                         f"every group's different-person pairs accepted at most {max_fmr:.1%}"}
 
 
 def write_card(model_dir: Path, points: dict, only: list[str] | None = None) -> dict:
@@ -410,12 +459,19 @@ def main(argv=None) -> int:
     ap.add_argument("--cache", type=Path, default=default_cache_dir())
     ap.add_argument("--from-photos", action="store_true", help="detect and align the photos again (no cache)")
     ap.add_argument("--write", action="store_true", help="record the thresholds in the model card")
+    ap.add_argument("--no-fairness-cap", action="store_true", help="do not cap naming by FairFace's groups")
     ap.add_argument("--only", nargs="+", metavar="POINT",
                     help="with --write: record only these (e.g. name_threshold); the card keeps its others")
     args = ap.parse_args(argv)
     embedder = Embedder(args.model, verify=False)
     emb = embed_source(embedder, "cfp", args.data, args.cache, args.from_photos, keep=is_held_out(args.data))
-    points = held_out_points(emb, args.data, embedder.card.threshold)
+    cap = None if args.no_fairness_cap else fairness_cap(embedder, embedder.card.threshold)
+    if cap is None and not args.no_fairness_cap:
+        print("FairFace not found: naming is not capped by demographic groups (training/fairface.py)")
+    elif cap is not None:
+        print(f"fairness cap: {cap['value']:.4f} (worst FairFace race group at it "
+              f"{max(cap['race_fmr'].values()):.4f}, at the pair threshold {max(cap['race_fmr_at_pair_threshold'].values()):.4f})")
+    points = held_out_points(emb, args.data, embedder.card.threshold, name_cap=cap)
     print(f"pair threshold (model card): {embedder.card.threshold:.4f}")
     g, b = points["group_threshold"], points["group_blend"]
     print(f"threshold at FAR {g['far']:g}: {g['far_value']:.4f} (true accepts {g['tar']:.3f}; {g['same_pairs']} same / "
