@@ -396,10 +396,11 @@ def fair_threshold(different_pairs: dict, pair_threshold: float, max_fmr: float)
     """The largest threshold (the pair threshold, or a 1% step of it below) at which the
     different-person distances of every group fall under it at most ``max_fmr`` of the time."""
     step = STEP_SHARE * pair_threshold
-    t = pair_threshold
-    while t > step and max(float((d < t).mean()) for d in different_pairs.values()) > max_fmr:
-        t = round(float(np.floor(t / step - 1e-6) * step), 4)
-    return t
+    t, k = pair_threshold, round(1 / STEP_SHARE)
+    while k > 1 and max(float((d < t).mean()) for d in different_pairs.values()) > max_fmr:
+        k -= 1
+        t = round(k * step, 4)
+    return float(t)
 
 
 def fairness_cap(embedder, pair_threshold: float, max_fmr: float = FAIR_FMR, per_race: int = FAIR_PER_RACE,

@@ -94,3 +94,11 @@ def test_the_whitening_folded_into_the_network_is_the_whitening():
     w, mu = fit(emb, 0.5)
     folded = np.asarray(whitened_model(base, w, mu)(x))
     assert np.abs(folded - apply(emb, w, mu)).max() < 1e-5
+
+
+def test_the_fairness_cap_search_ends_whatever_the_pair_thresholds_digits():
+    from training.operating_points import fair_threshold
+
+    d = {"all close": np.zeros(100)}  # no threshold keeps these apart: the search stops at 1%
+    for pair in (0.175, 1.2609, 0.3333, 1.0):
+        assert fair_threshold(d, pair, 0.015) == round(0.01 * pair, 4)
