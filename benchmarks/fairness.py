@@ -5,8 +5,8 @@ faces are of different people), so a group's false match rate (FMR) is the share
 accepted as one person at a threshold. Race groups are measured on adults (20 and over), as the
 held-out figures that prompted this were; gender and age bands on everyone. Thresholds:
 
-* the model card's pair threshold (``same_person_threshold``) and naming threshold (what the app
-  names with);
+* the model card's pair threshold (``same_person_threshold``), naming threshold (what the app
+  names with) and grouping threshold (how alike unnamed faces must be, on average, to be grouped);
 * the threshold at which the pooled within-race pairs of all groups match at FMR 1e-3, as NIST
   fixes one threshold for all groups.
 
@@ -78,7 +78,7 @@ def embed_with_model(folder: Path, root: Path, faces) -> tuple[np.ndarray, np.nd
 
 def _card_thresholds(card) -> dict:
     return {"name": card.version, "distance": "squared L2 of unit embeddings",
-            "thresholds": {"pair": card.threshold, "naming": card.name_threshold}}
+            "thresholds": {"pair": card.threshold, "naming": card.name_threshold, "grouping": card.group_threshold}}
 
 
 def embed_with_dlib(root: Path, faces) -> tuple[np.ndarray, np.ndarray, dict]:

@@ -64,14 +64,82 @@ def build_library(path: Path, album: Path) -> None:
         lib.close()
 
 
+def build_demo_library(path: Path, folder: Path) -> None:
+    """A library of photos anyone may publish: scikit-image's astronaut (Eileen Collins, a NASA
+    photo in the public domain) cropped, mirrored, toned and tinted into eight photos, named."""
+    from PIL import Image, ImageEnhance
+    from skimage import data
+
+    from photoface.library import Library
+
+    folder.mkdir(parents=True, exist_ok=True)
+    base = Image.fromarray(data.astronaut())
+    crops = [(0, 0, 512, 512), (60, 0, 420, 380), (100, 20, 380, 300), (30, 10, 470, 450)]
+    for i in range(8):
+        img = base.crop(crops[i % 4])
+        if i % 2:
+            img = img.transpose(Image.FLIP_LEFT_RIGHT)
+        img = ImageEnhance.Brightness(img).enhance(0.8 + 0.07 * i)
+        if i >= 4:
+            img = ImageEnhance.Color(img).enhance(0.3)
+        img.save(folder / f"mission_{i + 1:02d}.jpg", quality=92)
+    lib = Library.open(path)
+    try:
+        lib.scan([folder], workers=1)
+        first = lib.list_people()[0]
+        faces = lib.list_faces(lib.people.resolve(first.ref))
+        # Name one photo's face: the others become suggestions to check, as after a first naming.
+        lib.people.move([faces[0]["id"]], new_name="Eileen Collins")
+        lib.refresh()
+    finally:
+        lib.close()
+
+
+def shoot_demo(tmp: Path, out: Path) -> int:
+    """The people page and the person's page of the demo library (the README's picture)."""
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from photoface.gui.app import create_app
+    from photoface.gui.main_window import MainWindow
+    from photoface.gui.models import TargetRole
+    from photoface.gui.settings import AppSettings
+
+    app = create_app()
+    window = MainWindow(tmp / "library.sqlite3", AppSettings(QSettings(str(tmp / "s.ini"), QSettings.IniFormat)),
+                        scan_workers=1)
+    window.resize(1060, 500)
+    window.show()
+    out.mkdir(parents=True, exist_ok=True)
+    for name, show in (("demo_people", lambda: window.show_people()),
+                       ("demo_person", lambda: window.controller.openPerson.emit(
+                           window.people_view.model.index(0).data(TargetRole)))):
+        show()
+        end = time.monotonic() + 20
+        while time.monotonic() < end and not (window.is_idle() and window.controller.images.idle):
+            app.processEvents()
+            time.sleep(0.05)
+        for _ in range(10):
+            app.processEvents()
+            time.sleep(0.05)
+        image = window.grab().toImage()
+        image.save(str(out / f"{name}.png"))
+        print(out / f"{name}.png")
+    QApplication.instance().processEvents()
+    window.close()
+    return 0
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", type=Path, default=ROOT / "tests" / "artifacts" / "window")
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
     p.add_argument("--offscreen", action="store_true", help="Qt's offscreen platform even where Xvfb is installed")
+    p.add_argument("--demo", action="store_true",
+                   help="only the people and person pages of a library of public-domain photos (the README's picture)")
     args = p.parse_args(argv)
     album = args.data / "album-mini"
-    if not (album / "train").is_dir():
+    if not args.demo and not (album / "train").is_dir():
         raise SystemExit(f"no album-mini under {args.data} (use --data)")
 
     xvfb = None
@@ -93,6 +161,9 @@ def main(argv=None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="photoface-shots-"))
     os.environ["XDG_CONFIG_HOME"] = str(tmp / "config")
     try:
+        if args.demo:
+            build_demo_library(tmp / "library.sqlite3", tmp / "photos")
+            return shoot_demo(tmp, args.out)
         build_library(tmp / "library.sqlite3", album)
         return shoot(tmp, args.out)
     finally:
