@@ -95,9 +95,12 @@ GROUP_PRECISION = 0.95
 ALBUMS, ALBUM_PEOPLE = 20, 30
 STEP_SHARE = 0.01  # thresholds are searched in steps of this share of the pair threshold
 # Naming names no group's strangers much more often than another's: at the naming threshold two
-# different adults of any one FairFace race group are taken for one person at most this often.
+# different adults of any one FairFace race group are taken for one person at most this often
+# (grouping: at most GROUP_FAR).
 FAIR_FMR = 0.015
 FAIR_PER_RACE = 700
+FAIR_GROUP_CHOSEN_ON = ("; at most the threshold at which different adults of every FairFace race group are "
+                        "taken for one person at most 3% of the time (fairness_cap)")
 FAIR_CHOSEN_ON = ("; at most the threshold at which different adults of every FairFace race group are taken "
                   "for one person at most 1.5% of the time (fairness_cap)")
 NAME_WRONG = 0.01  # the naming threshold's wrong-name rate: a wrong name costs more than a missing one
@@ -284,6 +287,12 @@ def operating_points(embeddings: np.ndarray, identities, pair_threshold: float |
         out["group_threshold"].update(value=blend["threshold"], raw_value=blend["raw_threshold"], blended=True)
     else:
         out["group_threshold"].update(value=blend["raw_threshold"], blended=False)
+    if name_cap is not None and name_cap.get("group_value") is not None:
+        g = out["group_threshold"]
+        g["fairness_cap"] = {"value": name_cap["group_value"], "max_fmr": GROUP_FAR,
+                             "race_fmr": name_cap["group_race_fmr"], "uncapped_value": g["value"]}
+        g["value"] = min(g["value"], name_cap["group_value"])
+        g["chosen_on"] = g["chosen_on"] + FAIR_GROUP_CHOSEN_ON
     return out
 
 
@@ -424,9 +433,11 @@ def fairness_cap(embedder, pair_threshold: float, max_fmr: float = FAIR_FMR, per
         e = emb[[i for i, f in enumerate(faces) if f.race == race]]
         d[race] = np.maximum(2 - 2 * (e @ e.T)[np.triu_indices(len(e), 1)], 0)
     t = fair_threshold(d, pair_threshold, max_fmr)
+    group = fair_threshold(d, pair_threshold, GROUP_FAR)
     rates = {race: float((v < t).mean()) for race, v in d.items()}
     at_pair = {race: float((v < pair_threshold).mean()) for race, v in d.items()}
     return {"value": t, "max_fmr": max_fmr, "faces": len(faces), "race_fmr": rates, "race_fmr_at_pair_threshold": at_pair,
+            "group_value": group, "group_race_fmr": {race: float((v < group).mean()) for race, v in d.items()},
             "chosen_on": f"FairFace train (CC BY 4.0): {len(faces)} adults, at most {per_race} of each of its 7 race groups; "
                          f"every group's different-person pairs accepted at most {max_fmr:.1%}"}
 

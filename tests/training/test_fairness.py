@@ -102,3 +102,18 @@ def test_the_fairness_cap_search_ends_whatever_the_pair_thresholds_digits():
     d = {"all close": np.zeros(100)}  # no threshold keeps these apart: the search stops at 1%
     for pair in (0.175, 1.2609, 0.3333, 1.0):
         assert fair_threshold(d, pair, 0.015) == round(0.01 * pair, 4)
+
+
+def test_grouping_is_capped_by_the_fairness_cap_too(monkeypatch):
+    import training.operating_points as op
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(36 * 6, 16)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    ids = np.repeat(np.arange(36), 6)
+    monkeypatch.setattr(op, "album_scores", lambda e, i, r, ts, blend: [(0.99, 0.9) for _ in ts])
+    cap = {"value": 0.5, "group_value": 0.6, "group_race_fmr": {"East Asian": 0.03}}
+    points = op.operating_points(x, ids, pair_threshold=1.0, name_draws=2, name_cap=cap)
+    g = points["group_threshold"]
+    assert g["value"] == 0.6 and g["fairness_cap"]["uncapped_value"] > 0.6
+    assert points["name_threshold"]["value"] <= 0.5
