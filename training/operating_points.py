@@ -293,6 +293,9 @@ def operating_points(embeddings: np.ndarray, identities, pair_threshold: float |
                              "race_fmr": name_cap["group_race_fmr"], "uncapped_value": g["value"]}
         g["value"] = min(g["value"], name_cap["group_value"])
         g["chosen_on"] = g["chosen_on"] + FAIR_GROUP_CHOSEN_ON
+        turned = out.get("turned_group_threshold")
+        if turned is not None and turned["value"] > g["value"]:  # a turned face is never grouped more loosely
+            turned.update(uncapped_value=turned["value"], value=g["value"])
     return out
 
 

@@ -117,3 +117,6 @@ def test_grouping_is_capped_by_the_fairness_cap_too(monkeypatch):
     g = points["group_threshold"]
     assert g["value"] == 0.6 and g["fairness_cap"]["uncapped_value"] > 0.6
     assert points["name_threshold"]["value"] <= 0.5
+    profiles = (x[:36], list(ids[:36]))
+    points = op.operating_points(x, ids, pair_threshold=1.0, name_draws=2, name_cap=cap, profiles=profiles)
+    assert points["turned_group_threshold"]["value"] <= points["group_threshold"]["value"]
