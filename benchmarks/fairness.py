@@ -17,7 +17,7 @@ through the app's own detector, aligner and embedder (``photoface.embedder.Embed
 (face_recognition's: HOG detector, 5-point shape, dlib's chip and network) at its 0.6 distance.
 
     .venv/bin/python benchmarks/fairness.py [--model resources/models] [--model git:HEAD~3]
-        [--dlib] [--out reports/fairness]
+        [--dlib] [--out runs/fairness]
 
 Needs FairFace (``training/fairface.py`` says where to get it); writes ``fairness.json`` and
 ``fmr_by_group.png`` (log scale) to ``--out``.
@@ -174,7 +174,7 @@ def main(argv=None) -> int:
     ap.add_argument("--model", action="append", help="model folder or git:REV (default: the bundled model)")
     ap.add_argument("--dlib", action="store_true", help="also dlib's own pipeline (face_recognition's)")
     ap.add_argument("--fairface", type=Path, default=fairface.default_root())
-    ap.add_argument("--out", type=Path, default=Path("reports/fairness"))
+    ap.add_argument("--out", type=Path, default=Path("runs/fairness"))
     args = ap.parse_args(argv)
     try:
         faces = fairface.read_labels(args.fairface, "val")

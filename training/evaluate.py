@@ -1,6 +1,6 @@
 """Evaluate an exported embedder (``.tflite`` + model card) on LFW and the held-out CFP people.
 
-    python -m training.evaluate --model resources/models --out reports/bundled [--run runs/distill]
+    python -m training.evaluate --model resources/models --out runs/eval [--run runs/distill]
         [--view2 FOLD=MODEL_DIR ... | --view2-all-folds] [--from-photos] [--compare-to MODEL_DIR]
 
 The model runs exactly as in the app (``photoface.embedder.Embedder``). Faces are the cached
