@@ -75,8 +75,9 @@ def test_held_out_lfw_pairs_through_the_app(embedder, detector):
         return (squared_l2(a, b) < embedder.threshold) == pair.same
 
     correct = sum(decide(p) for p in pairs)
-    # A floor well below the model card's View 1 figure (figures.lfw_view1_devtest_accuracy).
-    assert correct / len(pairs) >= 0.88
+    # A floor below the model card's View 1 figure (figures.lfw_view1_devtest_accuracy, 98.7%):
+    # a crop cut in the wrong geometry, or a broken export, falls far under it.
+    assert correct / len(pairs) >= 0.95
 
 
 def test_a_tampered_or_missing_model_is_refused(tmp_path):
