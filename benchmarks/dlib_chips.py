@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from training.data import default_data_root  # noqa: E402
 from training.eval import metrics  # noqa: E402
 from training.eval.lfw import read_pairs  # noqa: E402
-from training.teacher import to_dlib_box  # noqa: E402
+from training.teacher import central_rect, to_dlib_box  # noqa: E402
 
 
 def chips_for(paths, root: Path):
@@ -53,9 +53,8 @@ def chips_for(paths, root: Path):
         h, w = rgb.shape[:2]
         face = central_face(ours.detect(rgb), w, h)
         rects = hog(rgb, 1)
-        centre = np.array([w / 2, h / 2])
         if rects:
-            rect = min(rects, key=lambda d: np.hypot(d.center().x - centre[0], d.center().y - centre[1]))
+            rect = central_rect(rects, w, h)
         elif face is not None:
             rect, fallbacks = dlib.rectangle(*to_dlib_box(face.box)), fallbacks + 1
         else:

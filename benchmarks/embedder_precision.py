@@ -31,21 +31,6 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-def convert(model, variant: str) -> bytes:
-    import tensorflow as tf
-    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
-
-    size = model.input_shape[1]
-    spec = tf.TensorSpec((None, size, size, 3), tf.float32, name="face")
-    frozen = convert_variables_to_constants_v2(tf.function(lambda x: model(x, training=False)).get_concrete_function(spec))
-    conv = tf.lite.TFLiteConverter.from_concrete_functions([frozen])
-    if variant != "float32":
-        conv.optimizations = [tf.lite.Optimize.DEFAULT]  # dynamic-range int8 weights
-    if variant == "float16":
-        conv.target_spec.supported_types = [tf.float16]
-    return conv.convert()
-
-
 def embed(lite, crops: np.ndarray) -> np.ndarray:
     x = crops.astype(np.float32)
     (both,) = lite.run_batched(np.concatenate([x, x[:, :, ::-1]]), max_batch=32)
@@ -61,6 +46,7 @@ def main(argv=None) -> int:
     from training.data import default_data_root, list_source
     from training.eval import metrics
     from training.eval.lfw import read_pairs
+    from training.export import to_tflite
     from training.prepare import cache_paths, default_cache_dir
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -82,7 +68,7 @@ def main(argv=None) -> int:
     out, reference = {}, None
     for variant in ("float32", "float16", "int8"):
         with tempfile.NamedTemporaryFile(suffix=".tflite") as f:
-            f.write(convert(model, variant))
+            f.write(to_tflite(model, variant))
             f.flush()
             lite = LiteModel(f.name, num_threads=1)
             lite.run_batched(bench[:4])

@@ -96,6 +96,7 @@ def embed_with_dlib(root: Path, faces) -> tuple[np.ndarray, np.ndarray, dict]:
     import face_recognition_models as models
 
     from photoface.decode import decode_file
+    from training.teacher import central_rect
 
     hog = dlib.get_frontal_face_detector()
     shape = dlib.shape_predictor(models.pose_predictor_five_point_model_location())
@@ -107,19 +108,11 @@ def embed_with_dlib(root: Path, faces) -> tuple[np.ndarray, np.ndarray, dict]:
         rects = hog(rgb, 1)
         if not rects:
             continue
-        centre = np.array(rgb.shape[1::-1]) / 2
-        rect = min(rects, key=lambda d: np.hypot(d.center().x - centre[0], d.center().y - centre[1]))
+        rect = central_rect(rects, rgb.shape[1], rgb.shape[0])
         emb[i] = net.compute_face_descriptor(dlib.get_face_chip(rgb, shape(rgb, rect), 150, 0.25))
         found[i] = True
     np.savez(cache, files=files, emb=emb, found=found)
     return emb, found, info
-
-
-def within_pairs(emb: np.ndarray) -> np.ndarray:
-    """Squared distances of every pair of rows (upper triangle)."""
-    sq = (emb * emb).sum(1)
-    d = sq[:, None] + sq[None, :] - 2 * emb @ emb.T
-    return np.maximum(d[np.triu_indices(len(emb), 1)], 0)
 
 
 def fmr_table(emb, found, faces, thresholds: dict) -> dict:
@@ -130,7 +123,7 @@ def fmr_table(emb, found, faces, thresholds: dict) -> dict:
         groups[f"gender: {gender}"] = [i for i, f in enumerate(faces) if f.gender == gender and found[i]]
     for age in fairface.AGES:
         groups[f"age: {age}"] = [i for i, f in enumerate(faces) if f.age == age and found[i]]
-    dists = {g: within_pairs(emb[idx]) for g, idx in groups.items() if len(idx) > 1}
+    dists = fairface.within_groups(emb, groups)
     pooled = np.concatenate([d for g, d in dists.items() if g.startswith("race: ")])
     thresholds = {**thresholds, f"pooled FMR {POOLED_FMR:g}": float(np.quantile(pooled, POOLED_FMR))}
     table = {"thresholds": thresholds, "groups": {}}

@@ -35,8 +35,9 @@ TEACHER = ("dlib's face-recognition ResNet (dlib_face_recognition_resnet_model_v
            "chosen to avoid LFW's)")
 
 
-def to_tflite(model) -> bytes:
-    """Convert a Keras embedding model (dynamic batch) to TFLite, weights frozen in."""
+def to_tflite(model, weights: str = "float32") -> bytes:
+    """Convert a Keras embedding model (dynamic batch) to TFLite, weights frozen in; ``weights``
+    "float16" or "int8" (dynamic range) store them smaller (``benchmarks/embedder_precision.py``)."""
     import tensorflow as tf
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
@@ -44,7 +45,12 @@ def to_tflite(model) -> bytes:
     spec = tf.TensorSpec((None, size, size, 3), tf.float32, name="face")
     fn = tf.function(lambda x: model(x, training=False))
     frozen = convert_variables_to_constants_v2(fn.get_concrete_function(spec))
-    return tf.lite.TFLiteConverter.from_concrete_functions([frozen]).convert()
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen])
+    if weights != "float32":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if weights == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    return converter.convert()
 
 
 class Averaged:

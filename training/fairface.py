@@ -98,3 +98,21 @@ def crops(root: Path, faces: list[Face], size: int = 150, template: str = "dlib-
         if crop.size:
             out[i], found[i] = crop, True
     return out, found
+
+
+def pair_distances(emb: np.ndarray) -> np.ndarray:
+    """Squared L2 distances of every pair of rows (the upper triangle), unit rows or not."""
+    emb = np.asarray(emb, np.float64)
+    sq = (emb * emb).sum(1)
+    d = sq[:, None] + sq[None, :] - 2 * emb @ emb.T
+    return np.maximum(d[np.triu_indices(len(emb), 1)], 0)
+
+
+def within_groups(emb: np.ndarray, groups: dict) -> dict:
+    """Each group's (name -> row indices) different-person distances; groups of one face left out."""
+    return {g: pair_distances(emb[list(idx)]) for g, idx in groups.items() if len(idx) > 1}
+
+
+def race_groups(faces: list[Face]) -> dict[str, list[int]]:
+    """Row indices of each race group's faces."""
+    return {race: [i for i, f in enumerate(faces) if f.race == race] for race in RACES}

@@ -23,6 +23,7 @@ import numpy as np
 
 from .data import default_data_root
 from .eval.lfw import read_people
+from .teacher import central_rect
 
 CHIP = 150
 PADDING = 0.25
@@ -72,8 +73,7 @@ def landmark_pairs(photos: int, data_root=None):
         rects = hog(rgb, 1)
         if face is None or not rects:
             continue
-        centre = np.array([rgb.shape[1] / 2, rgb.shape[0] / 2])
-        rect = min(rects, key=lambda d: np.hypot(*(np.array([d.center().x, d.center().y]) - centre)))
+        rect = central_rect(rects, rgb.shape[1], rgb.shape[0])
         details = dlib.get_face_chip_details(shape(rgb, rect), CHIP, PADDING)
         m = chip_matrix(details)
         marks = np.asarray(face.landmarks, np.float64).reshape(5, 2)

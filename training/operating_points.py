@@ -431,10 +431,7 @@ def fairness_cap(embedder, pair_threshold: float, max_fmr: float = FAIR_FMR, per
     crops, found = fairface.crops(root, faces, embedder.input_size, embedder.card.template)
     faces = [f for f, ok in zip(faces, found) if ok]
     emb = np.concatenate([embedder.embed_crops(crops[found][i:i + 256]) for i in range(0, int(found.sum()), 256)])
-    d = {}
-    for race in fairface.RACES:
-        e = emb[[i for i, f in enumerate(faces) if f.race == race]]
-        d[race] = np.maximum(2 - 2 * (e @ e.T)[np.triu_indices(len(e), 1)], 0)
+    d = fairface.within_groups(emb, fairface.race_groups(faces))
     t = fair_threshold(d, pair_threshold, max_fmr)
     group = fair_threshold(d, pair_threshold, GROUP_FAR)
     rates = {race: float((v < t).mean()) for race, v in d.items()}

@@ -37,6 +37,11 @@ def to_dlib_box(box) -> tuple[int, int, int, int]:
     return int(round(left)), int(round(top)), int(round(left + sw * w)), int(round(top + sh * h))
 
 
+def central_rect(rects, width: int, height: int):
+    """Of dlib's detections, the one nearest the image centre (as ``photoface.detection.central_face``)."""
+    return min(rects, key=lambda d: np.hypot(d.center().x - width / 2, d.center().y - height / 2))
+
+
 class DlibTeacher:
     """Embeds a face (RGB image + our detector's box) with dlib's ResNet, L2-normalised."""
 

@@ -76,17 +76,11 @@ def fairface_sample(model, per_race: int, seed: int, root: Path | None = None) -
     return emb, faces + faces  # rows: the faces, then their mirror images
 
 
-def _within(emb: np.ndarray) -> np.ndarray:
-    d = 2 - 2 * emb @ emb.T
-    return np.maximum(d[np.triu_indices(len(emb), 1)], 0)
-
-
 def race_rates(emb: np.ndarray, faces: list, fmr: float = 1e-3) -> dict:
     """Per race group FMR at the threshold giving pooled FMR ``fmr`` (first pass of each face
     only: a face and its mirror image are one person)."""
     n = len(faces) // 2
-    groups = {r: np.array([i for i in range(n) if faces[i].race == r]) for r in fairface.RACES}
-    d = {r: _within(emb[idx]) for r, idx in groups.items() if len(idx) > 1}
+    d = fairface.within_groups(emb, fairface.race_groups(faces[:n]))
     t = float(np.quantile(np.concatenate(list(d.values())), fmr))
     rates = {r: float((v < t).mean()) for r, v in d.items()}
     return {"threshold": t, "rates": rates, "worst": max(rates.values()),
