@@ -327,15 +327,12 @@ def run_redo(args) -> int:
 
 
 def run_folders(args) -> int:
-    folders = _open(args).folders()
-    if args.json:
-        _print_json(folders)
-        return 0
-    for f in folders:
+    def line(f):
         state = "" if f["exists"] else "  (missing)"
         gone = f", {f['missing']} missing" if f["missing"] else ""
-        print(f"{f['path']}  {f['photos']} photos{gone}{state}")
-    return 0
+        return f"{f['path']}  {f['photos']} photos{gone}{state}"
+
+    return _listing(args, _open(args).folders(), line)
 
 
 def run_find(args) -> int:
@@ -477,25 +474,26 @@ def run_export(args) -> int:
     return 0
 
 
-def run_errors(args) -> int:
-    errors = _open(args).photo_errors()
+def _listing(args, items, line) -> int:
+    """Print ``items`` as JSON, or one ``line(item)`` each."""
     if args.json:
-        _print_json(errors)
+        _print_json(items)
     else:
-        for e in errors:
-            print(f"{e['path']}: {e['error']}")
+        for item in items:
+            print(line(item))
     return 0
+
+
+def run_errors(args) -> int:
+    return _listing(args, _open(args).photo_errors(), lambda e: f"{e['path']}: {e['error']}")
 
 
 def run_missing(args) -> int:
-    missing = _open(args).missing_photos()
-    if args.json:
-        _print_json(missing)
-    else:
-        for m in missing:
-            since = time.strftime("%Y-%m-%d %H:%M", time.localtime(m["missing_since"]))
-            print(f"{m['path']}: missing since {since}, {m['faces']} faces, {m['named'] or 0} named")
-    return 0
+    def line(m):
+        since = time.strftime("%Y-%m-%d %H:%M", time.localtime(m["missing_since"]))
+        return f"{m['path']}: missing since {since}, {m['faces']} faces, {m['named'] or 0} named"
+
+    return _listing(args, _open(args).missing_photos(), line)
 
 
 def run_forget_missing(args) -> int:

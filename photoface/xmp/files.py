@@ -108,11 +108,12 @@ def upright_pixels(region: Region, orientation: int, upright_size) -> tuple[floa
     return x * W, y * H, w * W, h * H
 
 
-def orientation_of(path) -> int:
+def orientation_of(path, data: bytes | None = None) -> int:
+    """The photo's EXIF orientation; ``data``: its bytes, when the caller has read them already."""
     from ..decode import read_header
 
     try:
-        return read_header(Path(path).read_bytes(), path).orientation
+        return read_header(Path(path).read_bytes() if data is None else data, path).orientation
     except Exception:  # the scan already read it; a file that changed since keeps it upright
         return 1
 

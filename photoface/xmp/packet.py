@@ -218,7 +218,6 @@ def _container(prop: ET.Element) -> ET.Element:
             return c
     if len(prop) == 0:
         prop.set(_q(RDF, "parseType"), "Resource")
-        return prop
     return prop
 
 
@@ -247,18 +246,24 @@ def _drop(bag: ET.Element, mine: list[Region], read_li) -> int:
     return left
 
 
-def _one_mwg(li) -> Region | None:
-    wrapper = ET.Element(_q(MWGRS, "Regions"), {_q(RDF, "parseType"): "Resource"})
-    ET.SubElement(ET.SubElement(wrapper, _q(MWGRS, "RegionList")), _q(RDF, "Bag")).append(li)
+def _one(li, struct_tag: str, list_tag: str) -> Region | None:
+    """The region a list item of ``struct_tag``'s ``list_tag`` array says, read as read_regions would."""
+    wrapper = ET.Element(struct_tag, {_q(RDF, "parseType"): "Resource"})
+    ET.SubElement(ET.SubElement(wrapper, list_tag), _q(RDF, "Bag")).append(li)
     found = read_regions(wrapper)
     return found[0] if found else None
 
 
-def _one_ms(li) -> Region | None:
-    wrapper = ET.Element(_q(MP, "RegionInfo"), {_q(RDF, "parseType"): "Resource"})
-    ET.SubElement(ET.SubElement(wrapper, _q(MPRI, "Regions")), _q(RDF, "Bag")).append(li)
-    found = read_regions(wrapper)
-    return found[0] if found else None
+def _bag(rdf: ET.Element, struct_tag: str, list_tag: str, regions: list[Region], description):
+    """The region struct (created if missing), where its fields go, and its list's bag with
+    PhotoFace's earlier regions dropped, with how many other regions are left in it."""
+    prop = next(rdf.iter(struct_tag), None)
+    if prop is None:
+        prop = _struct(description(), struct_tag)
+    holder = _container(prop)
+    bag = _array(holder, list_tag)
+    left = _drop(bag, regions, lambda li: _one(li, struct_tag, list_tag))
+    return prop, holder, bag, left
 
 
 def merge(existing: bytes | None, regions: list[Region], dimensions: tuple[int, int]) -> bytes:
@@ -279,12 +284,7 @@ def merge(existing: bytes | None, regions: list[Region], dimensions: tuple[int, 
         return d
 
     # MWG regions
-    prop = next(rdf.iter(_q(MWGRS, "Regions")), None)
-    if prop is None:
-        prop = _struct(description(), _q(MWGRS, "Regions"))
-    holder = _container(prop)
-    bag = _array(holder, _q(MWGRS, "RegionList"))
-    left = _drop(bag, regions, _one_mwg)
+    prop, holder, bag, left = _bag(rdf, _q(MWGRS, "Regions"), _q(MWGRS, "RegionList"), regions, description)
     if left or regions:
         for old in [c for c in holder if c.tag == _q(MWGRS, "AppliedToDimensions")]:
             holder.remove(old)
@@ -309,12 +309,7 @@ def merge(existing: bytes | None, regions: list[Region], dimensions: tuple[int, 
         _remove(rdf, prop)
 
     # Microsoft regions
-    prop = next(rdf.iter(_q(MP, "RegionInfo")), None)
-    if prop is None:
-        prop = _struct(description(), _q(MP, "RegionInfo"))
-    holder = _container(prop)
-    bag = _array(holder, _q(MPRI, "Regions"))
-    left = _drop(bag, regions, _one_ms)
+    prop, _, bag, left = _bag(rdf, _q(MP, "RegionInfo"), _q(MPRI, "Regions"), regions, description)
     if left or regions:
         for r in regions:
             li = _struct(bag, _q(RDF, "li"))

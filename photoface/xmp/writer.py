@@ -108,14 +108,16 @@ def write_sidecar(photo_path: str, regions: list[Region], dims) -> str | None:
     if old == new:
         return None
     target = target or sidecar_candidates(photo_path)[0]
-    atomic_write(target, new, like=target if target.exists() else None)
+    atomic_write(target, new, like=target)
     return str(target)
 
 
-def write_embedded(photo: dict, regions: list[Region], dims) -> str | None:
-    """Merge ``regions`` into the XMP inside a JPEG or PNG; every other byte is kept."""
+def write_embedded(photo: dict, regions: list[Region], dims, data: bytes | None = None) -> str | None:
+    """Merge ``regions`` into the XMP inside a JPEG or PNG (``data``: its bytes, if read already);
+    every other byte is kept."""
     path = Path(photo["path"])
-    data = path.read_bytes()
+    if data is None:
+        data = path.read_bytes()
     kind = segments.kind_of(data[:16])
     if kind is None:
         raise segments.SegmentError("only JPEG and PNG photos can have names written into them; "
@@ -172,8 +174,9 @@ def write_photos(db, photo_ids=None, people=None, embed: bool = False,
             summary.failed.append((path, "missing or changed since it was scanned; scan it again first"))
             continue
         try:
-            regions, dims = regions_for(photo, orientation_of(path))
-            written = write_embedded(photo, regions, dims) if embed else write_sidecar(path, regions, dims)
+            data = Path(path).read_bytes() if embed else None  # read once: orientation and rewrite
+            regions, dims = regions_for(photo, orientation_of(path, data))
+            written = write_embedded(photo, regions, dims, data) if embed else write_sidecar(path, regions, dims)
         except (XmpError, segments.SegmentError) as exc:
             summary.failed.append((path, str(exc)))
             continue

@@ -59,18 +59,27 @@ def test_settings_persist(tmp_path):
     assert Database(tmp_path / "lib.sqlite3").get_setting("min_face_size") == "40"
 
 
+def _library_at_version(path, version: int) -> sqlite3.Connection:
+    """A library file made by the first ``version`` migrations, as an older PhotoFace left it."""
+    from photoface.store.migrations import MIGRATIONS, _statements
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.create_function("face_frontality", 1, lambda blob: 1.0)
+    for script in MIGRATIONS[:version]:
+        for statement in _statements(script):
+            conn.execute(statement)
+    conn.execute(f"PRAGMA user_version = {version}")
+    return conn
+
+
 def test_a_version_1_library_gains_frontality_for_its_faces(tmp_path):
     """Migration 2 adds how frontal each face is, computed from the stored landmarks."""
     import numpy as np
 
-    from photoface.store.migrations import MIGRATIONS, _statements
     from photoface.store.records import encode_array
 
     path = tmp_path / "old.sqlite3"
-    conn = sqlite3.connect(path, isolation_level=None)
-    for statement in _statements(MIGRATIONS[0]):
-        conn.execute(statement)
-    conn.execute("PRAGMA user_version = 1")
+    conn = _library_at_version(path, 1)
     conn.execute("INSERT INTO photos(path, size, mtime_ns, status, scanned_at) VALUES ('/a.jpg', 1, 1, 'ok', 0)")
     frontal = [[30, 40], [70, 40], [50, 55], [35, 75], [65, 75]]
     profile = [[30, 40], [70, 40], [68, 55], [50, 75], [72, 75]]
@@ -87,15 +96,8 @@ def test_a_version_1_library_gains_frontality_for_its_faces(tmp_path):
 
 def test_a_version_2_library_keeps_its_groups_as_automatic_ones(tmp_path):
     """Migration 3 marks the groups the user made; a library from before has none."""
-    from photoface.store.migrations import MIGRATIONS, _statements
-
     path = tmp_path / "old.sqlite3"
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.create_function("face_frontality", 1, lambda blob: 1.0)
-    for script in MIGRATIONS[:2]:
-        for statement in _statements(script):
-            conn.execute(statement)
-    conn.execute("PRAGMA user_version = 2")
+    conn = _library_at_version(path, 2)
     conn.execute("INSERT INTO photos(path, size, mtime_ns, status, scanned_at) VALUES ('/a.jpg', 1, 1, 'ok', 0)")
     conn.execute("INSERT INTO faces(photo_id, x, y, w, h, landmarks, score) VALUES (1, 0, 0, 9, 9, x'00', 1.0)")
     conn.execute("INSERT INTO assignments(face_id, group_id, state) VALUES (1, 4, 'auto')")
@@ -110,15 +112,8 @@ def test_a_version_3_library_keeps_its_faces_and_never_hands_out_an_id_again(tmp
     refers to them; ids the undo journal remembers stay taken. Migration 5 marks no photo missing."""
     import json
 
-    from photoface.store.migrations import MIGRATIONS, _statements
-
     path = tmp_path / "old.sqlite3"
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.create_function("face_frontality", 1, lambda blob: 1.0)
-    for script in MIGRATIONS[:3]:
-        for statement in _statements(script):
-            conn.execute(statement)
-    conn.execute("PRAGMA user_version = 3")
+    conn = _library_at_version(path, 3)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("INSERT INTO photos(path, size, mtime_ns, status, scanned_at) VALUES ('/a.jpg', 1, 1, 'ok', 0)")
     for _ in range(2):
