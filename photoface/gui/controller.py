@@ -222,10 +222,6 @@ class Controller(QObject):
         self.decide(lambda lib: lib.people.ignore(ids, ignored), f"{verb} {plural(len(ids), 'face')}", on_done)
 
     def undo(self) -> None:
-        def undone(entry):
-            self.status.emit(f"Undid: {entry['text']}. Ctrl+Shift+Z redoes it.")
-            self.changed()
-
         written = []
 
         def undo_and_write(lib):
@@ -236,11 +232,12 @@ class Controller(QObject):
             written.append(_write_touched(lib, touched))
             return entry
 
-        def undone_and_written(summary):
-            undone(summary)
+        def undone(entry):
+            self.status.emit(f"Undid: {entry['text']}. Ctrl+Shift+Z redoes it.")
+            self.changed()
             self._report_unwritten(written)
 
-        self.runner.submit(undo_and_write, undone_and_written, self.report_error)
+        self.runner.submit(undo_and_write, undone, self.report_error)
 
     def redo(self) -> None:
         written = []
@@ -341,7 +338,7 @@ class Controller(QObject):
 
     def forget_missing(self) -> None:
         def done(n):
-            self.status.emit(f"Forgot {n} missing photo{'s' if n != 1 else ''}")
+            self.status.emit(f"Forgot {plural(n, 'missing photo')}")
             self.changed()
 
         self.runner.submit(lambda lib: lib.forget_missing(), done, self.report_error)

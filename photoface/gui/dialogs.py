@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QCompleter, QDialog, QDialogButtonBox, QLabel, QLineEdit, QPushButton, QVBoxLayout,
+    QDialog, QDialogButtonBox, QLabel, QLineEdit, QPushButton, QVBoxLayout,
 )
+
+from .page import names_completer
 
 OWN_GROUP = ""  # ask_name's answer for "a group of their own" (move without a person)
 
@@ -24,10 +25,7 @@ class NameDialog(QDialog):
         self.edit.setPlaceholderText("A name: an existing one, or a new person")
         self.edit.setAccessibleName("Name")
         label.setBuddy(self.edit)
-        completer = QCompleter(names_model, self.edit)
-        completer.setCaseSensitivity(Qt.CaseInsensitive)
-        completer.setFilterMode(Qt.MatchContains)
-        self.edit.setCompleter(completer)
+        names_completer(names_model, self.edit)
         layout.addWidget(self.edit)
         hint = QLabel("Choosing an existing name adds these faces to that person.")
         hint.setEnabled(False)

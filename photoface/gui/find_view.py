@@ -9,10 +9,10 @@ import re
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
-    QCheckBox, QCompleter, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSlider, QVBoxLayout,
+    QCheckBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSlider, QVBoxLayout,
 )
 
-from .page import LibraryPage
+from .page import LibraryPage, names_completer
 from .delegates import TileDelegate
 from .grid import TileGrid
 from ..search import Hit
@@ -46,10 +46,7 @@ class FindView(LibraryPage):
         self.search.setPlaceholderText("Find a person by name, or people together: Ann and Bob")
         self.search.setClearButtonEnabled(True)
         self.search.setAccessibleName("Find a person")
-        completer = QCompleter(controller.names_model, self.search)
-        completer.setCaseSensitivity(Qt.CaseInsensitive)
-        completer.setFilterMode(Qt.MatchContains)
-        self.search.setCompleter(completer)
+        names_completer(controller.names_model, self.search)
         self.search.returnPressed.connect(self._search)
         go = QPushButton("Find")
         go.clicked.connect(self._search)

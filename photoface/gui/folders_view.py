@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (
 )
 
 from .models import plural
-from .page import LibraryPage
+from .page import LibraryPage, page_title
 
 PathRole = Qt.UserRole + 1
 
@@ -28,11 +28,7 @@ class FoldersView(LibraryPage):
     def __init__(self, controller, parent=None):
         super().__init__(controller, parent)
         self.folders: list[dict] = []
-        title = QLabel("Library folders")
-        f = title.font()
-        f.setPointSizeF(f.pointSizeF() * 1.5)
-        f.setBold(True)
-        title.setFont(f)
+        title = page_title("Library folders")
         note = QLabel("PhotoFace scans these folders and everything inside them. Rescan All (F5) looks "
                       "at each for new, changed, moved and removed photos.")
         note.setWordWrap(True)

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 from .delegates import TileDelegate
 from .grid import TileGrid
 from .models import FacesModel, PeopleModel, TargetRole, plural
-from .page import LibraryPage
+from .page import LibraryPage, page_title
 
 
 def load_hidden(lib) -> dict:
@@ -24,11 +24,7 @@ class HiddenView(LibraryPage):
         self.people_model = PeopleModel(controller.images, controller.thumb_size, self)
         self.faces_model = FacesModel(controller.images, controller.thumb_size, self)
 
-        title = QLabel("Hidden")
-        f = title.font()
-        f.setPointSizeF(f.pointSizeF() * 1.5)
-        f.setBold(True)
-        title.setFont(f)
+        title = page_title("Hidden")
         self.people_label = QLabel()
         self.show_button = QPushButton("Show again")
         self.show_button.setToolTip("Put the selected people back in the people grid")

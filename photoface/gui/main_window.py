@@ -19,6 +19,7 @@ from .find_view import FindView
 from .folders_view import FoldersView
 from .hidden_view import HiddenView
 from .icons import app_icon, glyph_icon
+from .models import plural
 from .panels import NoticeBar, ScanPanel, duration
 from .people_view import PeopleView
 from .person_view import PersonView
@@ -297,9 +298,8 @@ class MainWindow(QMainWindow):
         if not failed:
             self.errors_bar.show_notice("Every photo could be read.")
             return
-        n = len(failed)
         self.errors_bar.show_notice(
-            f"{n} photo{'s' if n != 1 else ''} could not be read; the rest were scanned.",
+            f"{plural(len(failed), 'photo')} could not be read; the rest were scanned.",
             [f"{path} — {reason}" for path, reason in failed],
         )
 
@@ -307,9 +307,8 @@ class MainWindow(QMainWindow):
         if not missing:
             self.errors_bar.show_notice("No photo is missing.")
             return
-        n = len(missing)
         self.errors_bar.show_notice(
-            f"{n} photo{'s' if n != 1 else ''} missing: their folder was gone, empty or unreadable at a scan. "
+            f"{plural(len(missing), 'photo')} missing: their folder was gone, empty or unreadable at a scan. "
             "They keep their faces and names until found again (File > Forget Missing Photos removes them).",
             [f"{path} — {what}" for path, what in missing],
         )
@@ -377,16 +376,16 @@ class MainWindow(QMainWindow):
         self._focus()
 
     def _show_page(self, page) -> None:
+        page.reload()  # before it is shown: a stale page would otherwise reload twice
         self._go(page)
-        page.reload()
         self._focus()
 
     def show_photos_page(self) -> None:
         self._show_page(self.photos_view)
 
     def show_review(self) -> None:
+        self.review_view.start()  # reloads: before it is shown, as in _show_page
         self._go(self.review_view)
-        self.review_view.start()
         self._focus()
 
     def show_folders(self) -> None:

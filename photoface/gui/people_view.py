@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 from .delegates import TileDelegate
 from .grid import TileGrid
 from .models import SORTS, TargetRole, plural
+from .page import page_title
 
 EMPTY = ("<h2>No people yet</h2><p>Open a folder of photos (Ctrl+O), or drop one here.<br>"
          "PhotoFace finds the faces in it and groups them into people for you to name.</p>")
@@ -32,11 +33,7 @@ class PeopleView(QWidget):
         self.model = controller.people_model
         self.proxy = controller.people_filter
 
-        title = QLabel("People")
-        f = title.font()
-        f.setPointSizeF(f.pointSizeF() * 1.5)
-        f.setBold(True)
-        title.setFont(f)
+        title = page_title("People")
         self.counts = QLabel()
         self.counts.setEnabled(False)
         self.filter = QLineEdit()

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QMenu, QPushButton, QToolButton, QVBoxLayout,
 )
 
-from .page import LibraryPage
+from .page import LibraryPage, page_title
 from ..people import Target
 from .delegates import TileDelegate
 from .dialogs import OWN_GROUP, ask_name
@@ -28,11 +28,7 @@ class PersonView(LibraryPage):
         self._token = 0
         self.model = FacesModel(controller.images, controller.thumb_size, self)
 
-        self.title = QLabel()
-        f = self.title.font()
-        f.setPointSizeF(f.pointSizeF() * 1.5)
-        f.setBold(True)
-        self.title.setFont(f)
+        self.title = page_title()
         self.title.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.info = QLabel()
         self.info.setEnabled(False)

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout
 from .delegates import TileDelegate
 from .grid import TileGrid
 from .models import PhotosModel, plural
-from .page import LibraryPage
+from .page import LibraryPage, page_title
 
 ALL = ""
 ORDERS = {"folder": "Folder, then date", "date": "Date, newest first"}
@@ -22,11 +22,7 @@ class PhotosView(LibraryPage):
         super().__init__(controller, parent)
         self.photos: list[dict] = []
         self.model = PhotosModel(controller.images, 200, self)
-        title = QLabel("Photos")
-        f = title.font()
-        f.setPointSizeF(f.pointSizeF() * 1.5)
-        f.setBold(True)
-        title.setFont(f)
+        title = page_title("Photos")
         self.count = QLabel()
         self.count.setEnabled(False)
         self.folder = QComboBox()

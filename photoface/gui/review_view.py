@@ -9,11 +9,11 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence, QPixmap
 from PySide6.QtWidgets import (
-    QCompleter, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy, QVBoxLayout,
+    QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy, QVBoxLayout,
 )
 
 from .models import plural
-from .page import LibraryPage
+from .page import LibraryPage, names_completer, page_title
 from .thumbnails import face_request, preview_request
 
 FACE_SIDE = 256
@@ -29,11 +29,7 @@ class ReviewView(LibraryPage):
         self._keys = (None, None)
         self._token = 0
 
-        title = QLabel("Review unnamed faces")
-        f = title.font()
-        f.setPointSizeF(f.pointSizeF() * 1.5)
-        f.setBold(True)
-        title.setFont(f)
+        title = page_title("Review unnamed faces")
         self.progress = QLabel()
         self.progress.setEnabled(False)
         head = QHBoxLayout()
@@ -65,10 +61,7 @@ class ReviewView(LibraryPage):
         self.name = QLineEdit()
         self.name.setPlaceholderText("Who is this? Type a name and press Enter")
         self.name.setAccessibleName("Name")
-        completer = QCompleter(controller.names_model, self.name)
-        completer.setCaseSensitivity(Qt.CaseInsensitive)
-        completer.setFilterMode(Qt.MatchContains)
-        self.name.setCompleter(completer)
+        names_completer(controller.names_model, self.name)
         self.name.returnPressed.connect(self.confirm)
         self.actions: dict[str, QAction] = {}
         row = QHBoxLayout()
