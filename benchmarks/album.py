@@ -21,6 +21,10 @@
 
 4. Album-sized groupings (``--subsets N:MIN``): a family album holds tens of people, not 1,711;
    random sets of N people with MIN+ photos are grouped on their own, BCubed averaged.
+5. Strangers by group (``--fairface-strangers N``): LFW has no group labels, so after the first
+   recognition experiment N adult FairFace val photos of each race group (each a different person,
+   none of them named) are scanned into that experiment's library, and the faces nearest their
+   photos' centres that get a name anyway are counted per group, with the names most given.
 
 Every threshold scale given (``Library.set_strictness``: the model card's same-person threshold
 times the scale) regroups and re-runs the recognition experiments on a copy of the scanned
@@ -229,6 +233,84 @@ def recognition_experiment(lib: Library, central: dict, min_photos: int, enrol: 
     }
 
 
+def named_by_group(faces, groups=(), top: int = 3) -> dict:
+    """Strangers named, per group: ``faces`` is (group, name the app gave or None) for each face.
+    ``groups`` are listed first, in that order (one without faces has share None). Returns
+    {"groups": {group: {"faces", "named", "share", "top"}}, "all": the same over every face,
+    "max_min": the highest named share over the lowest (None where the lowest is 0: no ratio),
+    "max_group", "min_group"}; ``top`` is [(name, faces)], most given first."""
+    names = {g: [] for g in groups}
+    for group, name in faces:
+        names.setdefault(group, []).append(name)
+
+    def tally(given: list) -> dict:
+        hits = [n for n in given if n is not None]
+        return {"faces": len(given), "named": len(hits), "share": len(hits) / len(given) if given else None,
+                "top": Counter(hits).most_common(top)}
+
+    per_group = {g: tally(v) for g, v in names.items()}
+    shares = {g: r["share"] for g, r in per_group.items() if r["share"] is not None}
+    hi = max(shares, key=shares.get, default=None)
+    lo = min(shares, key=shares.get, default=None)
+    return {"groups": per_group, "all": tally([n for v in names.values() for n in v]),
+            "max_min": shares[hi] / shares[lo] if lo is not None and shares[lo] > 0 else None,
+            "max_group": hi, "min_group": lo}
+
+
+def stranger_photos(root: Path, per_race: int, seed: int = 0) -> dict[str, list[Path]]:
+    """{race group: photo paths} of ``per_race`` adult FairFace val faces of each group (seeded).
+    Adults only: LFW's people are adults, so a child named would measure age, not group."""
+    from training import fairface
+
+    adults = [f for f in fairface.read_labels(root, "val") if f.adult]
+    photos: dict[str, list[Path]] = {race: [] for race in fairface.RACES}
+    for f in fairface.balanced(adults, per_race, seed):
+        photos[f.race].append(Path(root) / "fair_face" / f.file)
+    return photos
+
+
+def strangers_experiment(lib: Library, folder: Path, photos: dict[str, list[Path]], workers=None,
+                         progress=None) -> dict:
+    """Scans ``photos`` ({group: paths}, linked under ``folder/<group>/``) into a library that
+    holds names; per group, how many of their central faces the app names (``named_by_group``)."""
+    link_folder(folder, photos)
+    t = time.perf_counter()
+    # The library's own scan refreshes after it (as the LFW scan did), which is what names faces.
+    s = lib.scan([folder], workers=workers, progress=progress)
+    seconds = time.perf_counter() - t
+    root = folder.resolve()
+    # FairFace labels the face nearest the centre; other faces are background people, left out.
+    central, _ = central_faces(lib)
+    ours = sorted((fid, group) for fid, (group, path) in central.items() if Path(path).parent.parent == root)
+    faces = face_labels(lib)
+    report = named_by_group([(group, faces[fid]["person"]) for fid, group in ours], groups=list(photos))
+    report.update(photos={g: len(p) for g, p in photos.items()}, found=s.found, failed=len(s.failed),
+                  background=sum(1 for f in faces.values() if Path(f["path"]).parent.parent == root) - len(ours),
+                  scan_s=seconds)
+    return report
+
+
+def print_strangers(st: dict, after: str) -> None:
+    def names(top):
+        return ", ".join(f"{n} {k}" for n, k in top) or "-"
+
+    print(f"  FairFace strangers (never named; scanned into this library after {after}): {st['found']} photos, "
+          f"{st['failed']} failed, {st['background']} background faces left out; scan and refresh {st['scan_s']:.1f} s")
+    for group, r in st["groups"].items():
+        print(f"    {group:16s} {r['faces']:4d} faces of {st['photos'].get(group, 0):4d} photos, named "
+              f"{pct(r['named'], r['faces']):>7} ({r['named']}); names most given: {names(r['top'])}")
+    a = st["all"]
+    print(f"    {'all':16s} {a['faces']:4d} faces, named {pct(a['named'], a['faces'])} ({a['named']}); "
+          f"names most given: {names(a['top'])}")
+    if st["max_min"] is not None:
+        print(f"    named share max/min across groups: {st['max_min']:.2f}x ({st['max_group']} / {st['min_group']})")
+    elif st["max_group"] is None or not st["groups"][st["max_group"]]["named"]:
+        print("    named share max/min across groups: n/a (no group's face was named)")
+    else:
+        print(f"    named share max/min across groups: n/a (no face of {st['min_group']} was named; "
+              f"highest {st['max_group']})")
+
+
 def names_given(r: dict) -> tuple[int, int]:
     """(names the app gave, how many of them are wrong) in a ``recognition_experiment``: a named
     person's face under another name, or any name on a face of someone never named (central or
@@ -289,6 +371,10 @@ def main(argv=None) -> int:
     ap.add_argument("--model", type=Path, default=None,
                     help="model folder (embedder.tflite + model_card.json; default: the bundled model). "
                          "A library scanned with another model re-embeds its faces")
+    ap.add_argument("--fairface-strangers", type=int, default=0, metavar="N",
+                    help="after the first recognition experiment, scan N adult FairFace val faces of each race "
+                         "group (e.g. 300) into its library and report per group how many get a name "
+                         "(default 0: off; FairFace as training/fairface.py says)")
     args = ap.parse_args(argv)
 
     if not (args.data / "lfw" / "protocol" / "peopleDevTest.txt").exists():
@@ -305,12 +391,29 @@ def main(argv=None) -> int:
     experiments = [tuple(int(x) for x in e.split(":")) for e in args.recognition.split(",") if e.strip()]
     if args.model is not None:
         args.model = with_embedder(args.model, Path(str(args.library) + ".models"))
+    strangers, skipped = {}, None
+    if args.fairface_strangers > 0:
+        from training.fairface import default_root
+
+        if not experiments:
+            skipped = "no recognition experiment to scan them after (--recognition is empty)"
+        elif not (default_root() / "fair_face" / "val").is_dir():
+            skipped = f"FairFace is not at {default_root()} (set PHOTOFACE_FAIRFACE; see training/fairface.py)"
+        else:
+            try:
+                strangers = stranger_photos(default_root(), args.fairface_strangers)
+            except FileNotFoundError as exc:
+                skipped = str(exc)
+    # One folder per N: a rerun with another N must not scan the links an earlier one left.
+    stranger_folder = Path(f"{args.library}.fairface{args.fairface_strangers}")
 
     try:
         n = link_folder(folder, people)
         load = os.getloadavg()
         print(f"LFW View 1 test people: {len(people)} people, {n} photos (symlinked under {folder})")
         print(f"machine: {os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at start")
+        if skipped:
+            print(f"FairFace strangers skipped: {skipped}")
 
         # -- scan (once) --------------------------------------------------------------------
         lib = Library.open(args.library, args.model)
@@ -386,10 +489,12 @@ def main(argv=None) -> int:
                       f"{a['faces']:.0f} faces on average, 10 draws: BCubed precision {a['bcubed'][0]:.4f} "
                       f"(range {a['precision_range'][0]:.3f}-{a['precision_range'][1]:.3f})  recall "
                       f"{a['bcubed'][1]:.4f}  F {a['bcubed'][2]:.4f}")
-            for min_photos, enrol in experiments:
+            for k, (min_photos, enrol) in enumerate(experiments):
                 copy_library(work, Path(str(work) + ".rec"))
                 rlib = Library.open(Path(str(work) + ".rec"), args.model)
                 r = recognition_experiment(rlib, central, min_photos, enrol)
+                if k == 0 and strangers:  # after the counts above, which the strangers must not change
+                    r["strangers"] = strangers_experiment(rlib, stranger_folder, strangers, args.workers, progress)
                 rlib.close()
                 e = r["evaluated"]
                 print(f"recognition, people with >= {min_photos} faces, {enrol} named each: {r['people']} people, "
@@ -411,6 +516,8 @@ def main(argv=None) -> int:
                 if not args.no_personalise:
                     print("  learned metric: " + ("in use" if r["metric_used"] else
                           "not used (too few confirmed faces, or it did not beat plain distances on held-out ones)"))
+                if "strangers" in r:
+                    print_strangers(r["strangers"], f"the naming above ({r['enrolled']} faces of {r['people']} people)")
                 row[f"rec{min_photos}:{enrol}"] = r
             results.append(row)
 
