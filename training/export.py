@@ -190,8 +190,15 @@ def training_section(recipe: dict) -> dict:
         return {"recipe": recipe, "lineage": recipe["imported_from"]["imported"],
                 "fine_tune": (f"units from {recipe['train_from']} on, triplet loss (semi-hard, P x K, "
                               f"{recipe['lookalike_batches']:.0%} of batches of look-alike people) + "
-                              f"{recipe['stay_weight']} x squared distance to the imported network's embedding"),
-                "data": data_of(recipe)}
+                              f"{recipe['stay_weight']} x squared distance to the imported network's embedding"
+                              + (f" + {recipe['fair_weight']} x max({recipe['fair_margin']} - squared distance, 0) "
+                                 "over pairs of different FairFace faces of one race group, "
+                                 f"{recipe['fairface_batch']} faces of each of its 7 groups per step"
+                                 if recipe.get("fairface_per_race") else "")),
+                "data": data_of(recipe) + (
+                    f"; within-group negatives: {recipe['fairface_per_race']} adult faces of each race group "
+                    "of FairFace train (Karkkainen & Joo, WACV 2021; CC BY 4.0), none of them in the "
+                    "fairness calibration sample" if recipe.get("fairface_per_race") else "")}
     teacher = teacher_of(recipe)
     return {"recipe": recipe, **({"teacher": teacher} if teacher else {}), "data": data_of(recipe)}
 

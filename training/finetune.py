@@ -63,6 +63,14 @@ class FinetuneConfig:
     # Adam moves every weight by about the learning rate per step, and dlib's weights are of the
     # order of 1e-3: larger rates wreck the imported network within a few steps.
     learning_rate: float = 2e-5
+    # Fairness (training.fairface): FairFace train faces of each race group (0: none) and how
+    # many of each group a step sees. Every pair of them within a group is two different people,
+    # pushed at least fair_margin (squared distance) apart with weight fair_weight. The faces
+    # never include the fairness cap's calibration sample (training.operating_points).
+    fairface_per_race: int = 0
+    fairface_batch: int = 16
+    fair_margin: float = 0.5
+    fair_weight: float = 1.0
     out_dir: str = "runs/dlib-ft"
 
     def save(self, path: Path) -> None:
@@ -82,6 +90,10 @@ class FinetuneConfig:
 PRESETS = {
     "dlib-ft": FinetuneConfig(),
     # Tiny settings for tests: a few steps on a few dozen faces.
+    # FairFace's within-group negatives join the triplets. No LFW person is trained on, so
+    # View 1 and every View 2 fold measure people the network never saw.
+    "dlib-fair": FinetuneConfig(name="dlib-fair", sources=("cfp", "celeba"), fairface_per_race=1000,
+                                out_dir="runs/dlib-fair"),
     "smoke": FinetuneConfig(name="smoke", train_from="s4u0", augment_passes=1, people_per_batch=4,
                             images_per_person=2, epochs=2, steps_per_epoch=3, learning_rate=1e-4,
                             exclude="none", holdout_cfp_people=0, out_dir="runs/smoke-ft"),
@@ -111,20 +123,40 @@ def load_faces(cfg: FinetuneConfig) -> tuple[np.ndarray, np.ndarray, list[str]]:
     return np.concatenate(crops), labels.astype(np.int32), list(names)
 
 
-def views_of(crop: np.ndarray, index: int, cfg: FinetuneConfig) -> list[np.ndarray]:
-    """The cached views of one face: clean, mirrored, then the degraded ones (seeded by face)."""
+def load_fairface(cfg: FinetuneConfig, root: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(crops, race group index) of ``cfg.fairface_per_race`` adult FairFace train faces of each
+    race group, none of them in the fairness cap's calibration sample; faces the detector misses
+    are left out."""
+    from . import fairface
+    from .operating_points import FAIR_PER_RACE
+
+    root = root or fairface.default_root()
+    faces = fairface.read_labels(root, "train")
+    calibration = {f.file for f in fairface.balanced(faces, FAIR_PER_RACE, seed=0)}
+    rest = [f for f in faces if f.file not in calibration and f.adult]
+    chosen = fairface.balanced(rest, cfg.fairface_per_race, seed=cfg.seed + 2)
+    crops, found = fairface.crops(root, chosen, cfg.input_size, cfg.template)
+    groups = np.array([fairface.RACES.index(f.race) for f in chosen], np.int32)
+    return crops[found], groups[found]
+
+
+def views_of(crop: np.ndarray, index: int, cfg: FinetuneConfig, passes: int | None = None) -> list[np.ndarray]:
+    """The cached views of one face: clean, mirrored, then ``passes`` (default the config's)
+    degraded ones (seeded by face)."""
     from .dataset import Augment, augment_crop
 
     rng = np.random.default_rng([cfg.seed, index])
     out = [crop, np.ascontiguousarray(crop[:, ::-1])]
-    out += [augment_crop(crop, Augment(), rng) for _ in range(cfg.augment_passes)]
+    out += [augment_crop(crop, Augment(), rng) for _ in range(cfg.augment_passes if passes is None else passes)]
     return out
 
 
-def cache_features(cfg: FinetuneConfig, trunk, crops: np.ndarray, out: Path, chunk: int = 512) -> np.ndarray:
+def cache_features(cfg: FinetuneConfig, trunk, crops: np.ndarray, out: Path, chunk: int = 512,
+                   passes: int | None = None) -> np.ndarray:
     """The frozen trunk's output for every view of every face, (n, views, h, w, c) float16;
     computed chunk by chunk into ``out`` so an interrupted run resumes where it stopped."""
-    n, v = len(crops), 2 + cfg.augment_passes
+    passes = cfg.augment_passes if passes is None else passes
+    n, v = len(crops), 2 + passes
     shape = (n, v) + tuple(trunk.output.shape[1:])
     out.mkdir(parents=True, exist_ok=True)
     done = out / "features.done.json"
@@ -138,7 +170,7 @@ def cache_features(cfg: FinetuneConfig, trunk, crops: np.ndarray, out: Path, chu
         if start in state["chunks"]:
             continue
         stop = min(start + chunk, n)
-        views = np.stack([np.stack(views_of(crops[i], i, cfg)) for i in range(start, stop)])
+        views = np.stack([np.stack(views_of(crops[i], i, cfg, passes)) for i in range(start, stop)])
         flat = views.reshape((-1,) + views.shape[2:]).astype(np.float32)
         feats[start:stop] = np.asarray(trunk.predict(flat, batch_size=64, verbose=0)).reshape(
             (stop - start, v) + shape[2:]).astype(np.float16)
@@ -149,15 +181,16 @@ def cache_features(cfg: FinetuneConfig, trunk, crops: np.ndarray, out: Path, chu
     return np.load(out / "features.npy", mmap_mode="r")
 
 
-def train(cfg: FinetuneConfig, resume: bool = False, faces=None) -> Path:
+def train(cfg: FinetuneConfig, resume: bool = False, faces=None, fair_faces=None) -> Path:
     """Run (or ``resume``) the fine-tune; ``faces`` = (crops, labels, identities) instead of
-    ``load_faces(cfg)`` (tests)."""
+    ``load_faces(cfg)`` and ``fair_faces`` = (crops, groups) instead of ``load_fairface(cfg)``
+    (tests)."""
     import keras
     import tensorflow as tf
 
     from .backbones.dlib_resnet import copy_head, split
     from .dataset import IdentitySampler, lookalike_identities
-    from .losses import triplet_semihard_loss
+    from .losses import spread_loss, triplet_semihard_loss
 
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -177,6 +210,12 @@ def train(cfg: FinetuneConfig, resume: bool = False, faces=None) -> Path:
         np.asarray(frozen_head.predict(np.asarray(feats[i:i + 512], np.float32).reshape((-1,) + feats.shape[2:]),
                                        batch_size=512, verbose=0)).reshape(-1, views, 128)
         for i in range(0, len(feats), 512)])
+    fair = None
+    if cfg.fairface_per_race:
+        fair_crops, fair_groups = fair_faces if fair_faces is not None else load_fairface(cfg)
+        print(f"{len(fair_crops)} FairFace faces as within-group negatives", file=sys.stderr)
+        # Clean and mirrored views only: they are negatives, not identities to hold together.
+        fair = (cache_features(cfg, trunk, fair_crops, out / "fairface", passes=0), fair_groups)
     lookalikes = lookalike_identities(labels, start_emb[:, 0], np.ones(len(labels), bool), 2 * cfg.people_per_batch + 1)
 
     optimizer = keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(
@@ -192,29 +231,37 @@ def train(cfg: FinetuneConfig, resume: bool = False, faces=None) -> Path:
         print(f"resumed after epoch {state['epoch']}", file=sys.stderr)
 
     @tf.function(reduce_retracing=True)
-    def step(x, y, target):
+    def step(x, y, target, fx, fg):
         with tf.GradientTape() as tape:
-            emb = head(x, training=True)
-            triplet = triplet_semihard_loss(emb, y, cfg.alpha)
-            stay = tf.reduce_mean(tf.reduce_sum(tf.square(emb - target), axis=1))
-            loss = triplet + cfg.stay_weight * stay
+            emb = head(tf.concat([x, fx], 0), training=True)
+            labelled = emb[:tf.shape(x)[0]]
+            triplet = triplet_semihard_loss(labelled, y, cfg.alpha)
+            stay = tf.reduce_mean(tf.reduce_sum(tf.square(labelled - target), axis=1))
+            spread = spread_loss(emb[tf.shape(x)[0]:], fg, cfg.fair_margin) if cfg.fairface_per_race else 0.0
+            loss = triplet + cfg.stay_weight * stay + cfg.fair_weight * spread
         grads = tape.gradient(loss, head.trainable_variables)
         optimizer.apply_gradients(zip(grads, head.trainable_variables))
-        return triplet, stay
+        return triplet, stay, spread
 
     for epoch in range(state["epoch"], cfg.epochs):
         sampler = IdentitySampler(labels, cfg.people_per_batch, cfg.images_per_person, seed=cfg.seed * 1000 + epoch,
                                   lookalikes=lookalikes, lookalike_share=cfg.lookalike_batches)
         rng = np.random.default_rng([cfg.seed, epoch])
-        t0, sums = time.time(), np.zeros(2)
+        t0, sums = time.time(), np.zeros(3)
         for _ in range(cfg.steps_per_epoch):
             idx = sampler.batch_indices()
             view = rng.integers(0, views, len(idx))
-            x = np.asarray(feats[np.sort(idx)], np.float32)[np.argsort(np.argsort(idx))][np.arange(len(idx)), view]
-            sums += [float(v) for v in step(x, labels[idx], start_emb[idx, view])]
+            x = _rows(feats, idx)[np.arange(len(idx)), view]
+            fx, fg = x[:0], labels[:0]
+            if fair is not None:
+                fidx = _balanced_rows(fair[1], cfg.fairface_batch, rng)
+                fx = _rows(fair[0], fidx)[np.arange(len(fidx)), rng.integers(0, fair[0].shape[1], len(fidx))]
+                fg = fair[1][fidx]
+            sums += [float(v) for v in step(x, labels[idx], start_emb[idx, view], fx, fg)]
         mean = sums / cfg.steps_per_epoch
         state["epoch"] = epoch + 1
         state["history"].append({"epoch": epoch + 1, "triplet": mean[0], "stay": mean[1],
+                                 **({"spread": mean[2]} if fair is not None else {}),
                                  "seconds": round(time.time() - t0, 1)})
         print(json.dumps(state["history"][-1]), file=sys.stderr, flush=True)
         head.save_weights(out / "head.weights.h5")
@@ -227,6 +274,17 @@ def train(cfg: FinetuneConfig, resume: bool = False, faces=None) -> Path:
     (out / "config.json").write_text(json.dumps({**asdict(cfg), "backbone": "dlib_resnet", "embedding_size": 128,
                                                  "imported_from": recipe}, indent=2) + "\n")
     return out
+
+
+def _rows(feats: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """feats[idx] as float32, read from the memory map in ascending order."""
+    return np.asarray(feats[np.sort(idx)], np.float32)[np.argsort(np.argsort(idx))]
+
+
+def _balanced_rows(groups: np.ndarray, per_group: int, rng) -> np.ndarray:
+    """``per_group`` distinct rows of every group (all of a smaller one)."""
+    return np.concatenate([rng.choice(np.flatnonzero(groups == g), min(per_group, int((groups == g).sum())),
+                                      replace=False) for g in np.unique(groups)])
 
 
 def main(argv=None) -> int:

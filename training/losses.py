@@ -91,3 +91,16 @@ def distill_relational_loss(student, teacher, mask=None):
     ds = ds / ops.maximum(ops.sum(ds * m) / count, 1e-6)
     dt = dt / ops.maximum(ops.sum(dt * m) / count, 1e-6)
     return ops.sum(ops.square(ds - dt) * m) / count
+
+
+def spread_loss(emb, groups, margin: float):
+    """Mean over pairs of rows of one group of max(margin - d, 0): different people of one
+    demographic group pushed at least ``margin`` (squared distance) apart. Every row is a
+    different person; ``groups`` labels the rows' group."""
+    dist = pairwise_sq_distances(emb)
+    groups = ops.reshape(groups, (-1,))
+    n = ops.shape(groups)[0]
+    same = ops.logical_and(ops.equal(ops.expand_dims(groups, 1), ops.expand_dims(groups, 0)),
+                           ops.logical_not(ops.cast(ops.eye(n), "bool")))
+    mask = ops.cast(same, dist.dtype)
+    return ops.sum(ops.maximum(margin - dist, 0.0) * mask) / ops.maximum(ops.sum(mask), 1.0)

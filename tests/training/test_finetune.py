@@ -88,3 +88,32 @@ def test_finetune_lowers_the_loss_resumes_exports_and_the_app_reads_it(tmp_path,
     emb = embedder.embed_crops(crops[:4])
     assert emb.shape == (4, 128) and np.allclose(np.linalg.norm(emb, axis=1), 1, atol=1e-5)
     assert embedder.card.template == "dlib-chip" and embedder.input_size == 150
+
+
+def test_fairface_negatives_push_different_faces_of_a_group_apart(tmp_path, lfw_faces):
+    """With only the within-group term, faces standing in for one group's strangers end further apart."""
+    import keras
+
+    from training.finetune import PRESETS, train
+    from training.import_dlib import import_dlib
+    from training.losses import pairwise_sq_distances
+
+    import_dlib(tmp_path / "dlib")
+    crops, labels, names = lfw_faces
+    # One face of each of the 8 people, as two "groups" of 4 different people.
+    firsts = np.array([np.flatnonzero(labels == k)[0] for k in range(len(names))])
+    fair = (crops[firsts], np.array([0, 1] * 4, np.int32))
+    cfg = replace(PRESETS["smoke"], init_from=str(tmp_path / "dlib"), out_dir=str(tmp_path / "fair"),
+                  stay_weight=0.0, alpha=0.0, fairface_per_race=4, fairface_batch=4, fair_margin=4.0,
+                  fair_weight=1.0, epochs=1, steps_per_epoch=6)
+
+    def within(run: str) -> float:
+        model = keras.models.load_model(tmp_path / run / "model.keras", compile=False)
+        d = np.asarray(pairwise_sq_distances(model(fair[0].astype(np.float32))))
+        same = (fair[1][:, None] == fair[1][None, :]) & ~np.eye(len(fair[1]), dtype=bool)
+        return float(d[same].mean())
+
+    train(cfg, faces=lfw_faces, fair_faces=fair)
+    history = json.loads((tmp_path / "fair" / "state.json").read_text())["history"]
+    assert history[0]["spread"] > 0
+    assert within("fair") > within("dlib")

@@ -123,3 +123,16 @@ def test_centered_teacher_targets_spread_a_narrow_cone():
     assert teacher_targets(cone.astype(np.float32), has, "raw") is not None
     with pytest.raises(ValueError):
         teacher_targets(cone.astype(np.float32), has, "whatever")
+
+
+def test_spread_loss_counts_only_close_pairs_within_a_group():
+    from training.losses import spread_loss
+
+    # Rows 0 and 1: group 0, squared distance 0.5; rows 2 and 3: group 1, distance 4; rows of
+    # different groups are never pairs, however close.
+    emb = np.array([[1.0, 0.0], [0.75, np.sqrt(1 - 0.75 ** 2)], [0.0, 1.0], [0.0, -1.0]], np.float32)
+    groups = np.array([0, 0, 1, 1])
+    # Margin 1: only the group-0 pair is inside it (by 0.5); 4 ordered within-group pairs.
+    assert float(spread_loss(emb, groups, 1.0)) == pytest.approx(2 * 0.5 / 4, abs=1e-5)
+    assert float(spread_loss(emb, groups, 0.25)) == pytest.approx(0.0, abs=1e-6)
+    assert float(spread_loss(emb, np.array([0, 1, 0, 1]), 1.0)) == pytest.approx(0.0, abs=1e-6)
