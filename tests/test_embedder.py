@@ -113,3 +113,17 @@ def test_mirror_averaging_makes_a_face_and_its_mirror_image_one_embedding(embedd
     if embedder.card.flip_average:  # the average lies between the two views
         avg = (a + b) / np.linalg.norm(a + b)
         assert float(squared_l2(avg, embedder.embed_crops(crop))[0]) < 1e-8
+
+
+def test_a_batch_of_any_size_embeds_as_faces_one_at_a_time(embedder, detector, astronaut):
+    """Batches run padded to a few fixed sizes; padding never changes a face's embedding."""
+    from photoface.runtime import padded_batch
+
+    assert [padded_batch(m) for m in (1, 2, 3, 5, 7, 9, 13, 17, 25)] == [1, 2, 3, 6, 8, 12, 16, 24, 32]
+    face = central_face(detector.detect(astronaut), astronaut.shape[1], astronaut.shape[0])
+    crop = embedder.align(astronaut, face.landmarks)
+    # Five different crops (shifted copies), as a group photo's five faces.
+    crops = np.stack([np.roll(crop, k, axis=1) for k in range(5)])
+    together = embedder.embed_crops(crops)
+    alone = np.concatenate([embedder.embed_crops(c[None]) for c in crops])
+    assert np.abs(together - alone).max() < 1e-5
