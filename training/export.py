@@ -101,7 +101,9 @@ def data_of(recipe: dict) -> str:
     members = members_of(recipe)
     sources = sorted({s for m in members for s in m.get("sources", [])})
     never = []
-    if all(m.get("exclude") == "view1" for m in members):  # every network: one that saw them, saw them
+    if not any("lfw" in m.get("sources", ()) for m in members):
+        never.append("any LFW person (View 1 and every View 2 fold)")
+    elif all(m.get("exclude") == "view1" for m in members):  # every network: one that saw them, saw them
         never.append("LFW's 1,711 View 1 DevTest people")
     held = min(m.get("holdout_cfp_people", 0) for m in members)
     if held:
@@ -120,6 +122,8 @@ def _lineage_excludes_other_names(recipe: dict) -> bool:
     """Whether this network, and every run it was fine-tuned from, kept out the held-out
     people's other identities (a config without ``exclude_other_names`` did not)."""
     parent = recipe.get("started_from")
+    if "imported" in recipe:  # weights from elsewhere: none of our data
+        return True
     return recipe.get("exclude_other_names", False) and (parent is None or _lineage_excludes_other_names(parent))
 
 
@@ -194,7 +198,11 @@ def training_section(recipe: dict) -> dict:
                               + (f" + {recipe['fair_weight']} x max({recipe['fair_margin']} - squared distance, 0) "
                                  "over pairs of different FairFace faces of one race group, "
                                  f"{recipe['fairface_batch']} faces of each of its 7 groups per step"
-                                 if recipe.get("fairface_per_race") else "")),
+                                 + (", the squared-distance term holding them too" if recipe.get("stay_on_fairface") else "")
+                                 if recipe.get("fairface_per_race") else "")
+                              + (f"; then every weight blended, {recipe['blend']['share']:g} x fine-tuned + "
+                                 f"{1 - recipe['blend']['share']:g} x imported (training.blend)"
+                                 if recipe.get("blend") else "")),
                 "data": data_of(recipe) + (
                     f"; within-group negatives: {recipe['fairface_per_race']} adult faces of each race group "
                     "of FairFace train (Karkkainen & Joo, WACV 2021; CC BY 4.0), none of them in the "

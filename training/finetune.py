@@ -1,6 +1,6 @@
 """Fine-tune the imported dlib network with the triplet loss, kept near where it started.
 
-    python -m training.finetune [--config runs/dlib-ft/config.json] [--out runs/dlib-ft] [--resume]
+    python -m training.finetune [--preset dlib-ft|dlib-fair] [--config runs/NAME/config.json] [--out DIR] [--resume]
 
 dlib's weights carry what about 3 million faces taught; our 20,000 training faces (LFW DevTrain
 people, CFP training people with their profiles, CelebA) can adjust them, not replace them. So:
@@ -16,6 +16,12 @@ people, CFP training people with their profiles, CelebA) can adjust them, not re
   ``stay_weight`` x the squared distance between a face's new embedding and the imported
   network's embedding of the same view. Without that term a few thousand people would pull the
   space towards themselves and undo what the 7,485 taught.
+* With ``fairface_per_race`` (preset ``dlib-fair``), FairFace train faces join every step, the
+  same number from each of its seven race groups: every two of one group are different people,
+  and ``fair_weight`` x max(``fair_margin`` - their squared distance, 0) pushes the close ones
+  apart (``training.losses.spread_loss``). The imported network packs some groups' faces closer
+  than others (NIST's demographic differentials); this evens that out where it matters, among
+  the closest strangers, while the stay term (holding FairFace's faces too) keeps the rest.
 
 Every choice is one field of ``FinetuneConfig``, saved beside the run; the run writes the head's
 weights, the optimizer's state and the history after every epoch (``--resume`` goes on from
@@ -71,6 +77,9 @@ class FinetuneConfig:
     fairface_batch: int = 16
     fair_margin: float = 0.5
     fair_weight: float = 1.0
+    # The stay term holds FairFace's faces too: only the pairs inside the margin move, instead
+    # of every face of the kind of photo FairFace holds.
+    stay_on_fairface: bool = False
     out_dir: str = "runs/dlib-ft"
 
     def save(self, path: Path) -> None:
@@ -90,10 +99,11 @@ class FinetuneConfig:
 PRESETS = {
     "dlib-ft": FinetuneConfig(),
     # Tiny settings for tests: a few steps on a few dozen faces.
-    # FairFace's within-group negatives join the triplets. No LFW person is trained on, so
-    # View 1 and every View 2 fold measure people the network never saw.
+    # FairFace's within-group negatives join the triplets, and the stay term holds FairFace's
+    # faces too. No LFW person is trained on, so View 1 and every View 2 fold measure people the
+    # network never saw. The bundled model blends this run with the imported one (training.blend).
     "dlib-fair": FinetuneConfig(name="dlib-fair", sources=("cfp", "celeba"), fairface_per_race=1000,
-                                out_dir="runs/dlib-fair"),
+                                stay_on_fairface=True, out_dir="runs/dlib-fair"),
     "smoke": FinetuneConfig(name="smoke", train_from="s4u0", augment_passes=1, people_per_batch=4,
                             images_per_person=2, epochs=2, steps_per_epoch=3, learning_rate=1e-4,
                             exclude="none", holdout_cfp_people=0, out_dir="runs/smoke-ft"),
@@ -206,16 +216,20 @@ def train(cfg: FinetuneConfig, resume: bool = False, faces=None, fair_faces=None
     feats = cache_features(cfg, trunk, crops, out)
     views = feats.shape[1]
     # The imported network's embedding of every cached view: where each face starts.
-    start_emb = np.concatenate([
-        np.asarray(frozen_head.predict(np.asarray(feats[i:i + 512], np.float32).reshape((-1,) + feats.shape[2:]),
-                                       batch_size=512, verbose=0)).reshape(-1, views, 128)
-        for i in range(0, len(feats), 512)])
+    def start_embeddings(feats):
+        return np.concatenate([
+            np.asarray(frozen_head.predict(np.asarray(feats[i:i + 512], np.float32).reshape((-1,) + feats.shape[2:]),
+                                           batch_size=512, verbose=0)).reshape(-1, feats.shape[1], 128)
+            for i in range(0, len(feats), 512)])
+
+    start_emb = start_embeddings(feats)
     fair = None
     if cfg.fairface_per_race:
         fair_crops, fair_groups = fair_faces if fair_faces is not None else load_fairface(cfg)
         print(f"{len(fair_crops)} FairFace faces as within-group negatives", file=sys.stderr)
         # Clean and mirrored views only: they are negatives, not identities to hold together.
-        fair = (cache_features(cfg, trunk, fair_crops, out / "fairface", passes=0), fair_groups)
+        fair_feats = cache_features(cfg, trunk, fair_crops, out / "fairface", passes=0)
+        fair = (fair_feats, fair_groups, start_embeddings(fair_feats) if cfg.stay_on_fairface else None)
     lookalikes = lookalike_identities(labels, start_emb[:, 0], np.ones(len(labels), bool), 2 * cfg.people_per_batch + 1)
 
     optimizer = keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(
@@ -236,7 +250,8 @@ def train(cfg: FinetuneConfig, resume: bool = False, faces=None, fair_faces=None
             emb = head(tf.concat([x, fx], 0), training=True)
             labelled = emb[:tf.shape(x)[0]]
             triplet = triplet_semihard_loss(labelled, y, cfg.alpha)
-            stay = tf.reduce_mean(tf.reduce_sum(tf.square(labelled - target), axis=1))
+            held = emb[:tf.shape(target)[0]]  # the labelled faces, and FairFace's with stay_on_fairface
+            stay = tf.reduce_mean(tf.reduce_sum(tf.square(held - target), axis=1))
             spread = spread_loss(emb[tf.shape(x)[0]:], fg, cfg.fair_margin) if cfg.fairface_per_race else 0.0
             loss = triplet + cfg.stay_weight * stay + cfg.fair_weight * spread
         grads = tape.gradient(loss, head.trainable_variables)
@@ -252,12 +267,14 @@ def train(cfg: FinetuneConfig, resume: bool = False, faces=None, fair_faces=None
             idx = sampler.batch_indices()
             view = rng.integers(0, views, len(idx))
             x = _rows(feats, idx)[np.arange(len(idx)), view]
-            fx, fg = x[:0], labels[:0]
+            fx, fg, target = x[:0], labels[:0], start_emb[idx, view]
             if fair is not None:
                 fidx = _balanced_rows(fair[1], cfg.fairface_batch, rng)
-                fx = _rows(fair[0], fidx)[np.arange(len(fidx)), rng.integers(0, fair[0].shape[1], len(fidx))]
-                fg = fair[1][fidx]
-            sums += [float(v) for v in step(x, labels[idx], start_emb[idx, view], fx, fg)]
+                fview = rng.integers(0, fair[0].shape[1], len(fidx))
+                fx, fg = _rows(fair[0], fidx)[np.arange(len(fidx)), fview], fair[1][fidx]
+                if fair[2] is not None:
+                    target = np.concatenate([target, fair[2][fidx, fview]])
+            sums += [float(v) for v in step(x, labels[idx], target, fx, fg)]
         mean = sums / cfg.steps_per_epoch
         state["epoch"] = epoch + 1
         state["history"].append({"epoch": epoch + 1, "triplet": mean[0], "stay": mean[1],
@@ -300,7 +317,8 @@ def main(argv=None) -> int:
     for item in args.set:
         key, value = item.split("=", 1)
         kind = type(getattr(cfg, key))
-        changes[key] = tuple(value.split(",")) if kind is tuple else kind(value)
+        changes[key] = (tuple(value.split(",")) if kind is tuple else value.lower() in ("1", "true", "yes")
+                        if kind is bool else kind(value))
     if args.out:
         changes["out_dir"] = args.out
     cfg = FinetuneConfig(**{**asdict(cfg), **changes})
