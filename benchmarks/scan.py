@@ -7,7 +7,7 @@
     folder from real photos with faces (``detection/`` and ``album-mini/``): a different random
     crop of a source per photo, flipped every other time, upscaled, with a little sensor-like grain
     so that the files are about as large as a camera's (and all differ). Each set is scanned into a
-    fresh library with the default number of workers (target: >= 4 photos/s for 12 MP photos on a
+    fresh library with the default number of workers (target: >= 8 photos/s for 12 MP photos on a
     2-core machine), then scanned again unchanged (should take next to nothing).
 
 ``--peer`` also runs face_recognition's pipeline on the same LFW photos in one process (dlib's
@@ -18,13 +18,15 @@ photos/s per process.
 
 Printed: wall-clock photos/s of the scan (and with the grouping that follows it), the stage
 seconds per photo summed over workers (read = read + hash, decode, detect, embed = align +
-embed, store = the main process writing SQLite), and the rescan time.
+embed, store = the main process writing SQLite), the rescan time, and the peak resident memory
+of the largest scan worker (target: <= 1 GB).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -131,6 +133,11 @@ def bench(title: str, folder: Path, library: Path, workers: int | None) -> float
     total2 = time.perf_counter() - t
     print(f"rescan, unchanged: {s2.unchanged} unchanged, {s2.new + s2.changed} analysed; scan {s2.seconds:.3f} s, "
           f"with the grouping after it {total2:.3f} s")
+    # The scan's workers are this process's children, reaped when a scan ends; Linux reports the
+    # largest one's peak resident set (KiB), over every scan of this run so far.
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"peak memory of the largest worker so far: {peak:.0f} MB (target <= 1024 MB); "
+          f"this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     lib.close()
     return done / s.seconds
 
