@@ -121,9 +121,9 @@ def data_of(recipe: dict) -> str:
 def _lineage_excludes_other_names(recipe: dict) -> bool:
     """Whether this network, and every run it was fine-tuned from, kept out the held-out
     people's other identities (a config without ``exclude_other_names`` did not)."""
-    parent = recipe.get("started_from")
     if "imported" in recipe:  # weights from elsewhere: none of our data
         return True
+    parent = recipe.get("started_from")
     return recipe.get("exclude_other_names", False) and (parent is None or _lineage_excludes_other_names(parent))
 
 
@@ -186,24 +186,30 @@ def input_section(config: dict, size: int) -> dict:
     }
 
 
+def _fine_tune_text(recipe: dict) -> str:
+    """training.finetune's losses (and training.blend's share), as the card says them."""
+    text = (f"units from {recipe['train_from']} on, triplet loss (semi-hard, P x K, "
+            f"{recipe['lookalike_batches']:.0%} of batches of look-alike people) + "
+            f"{recipe['stay_weight']} x squared distance to the imported network's embedding")
+    if recipe.get("fairface_per_race"):
+        text += (f" + {recipe['fair_weight']} x max({recipe['fair_margin']} - squared distance, 0) over pairs of "
+                 f"different FairFace faces of one race group, {recipe['fairface_batch']} faces of each of its 7 "
+                 "groups per step")
+        if recipe.get("stay_on_fairface"):
+            text += ", the squared-distance term holding them too"
+    if recipe.get("blend"):
+        share = recipe["blend"]["share"]
+        text += f"; then every weight blended, {share:g} x fine-tuned + {1 - share:g} x imported (training.blend)"
+    return text
+
+
 def training_section(recipe: dict) -> dict:
     if "imported" in recipe:  # an imported network, as it came
         return {"recipe": recipe, "lineage": recipe["imported"],
                 "data": "none of ours: the imported weights as they are (no fine-tune)"}
     if "imported_from" in recipe:  # training.finetune: an imported network, fine-tuned
         return {"recipe": recipe, "lineage": recipe["imported_from"]["imported"],
-                "fine_tune": (f"units from {recipe['train_from']} on, triplet loss (semi-hard, P x K, "
-                              f"{recipe['lookalike_batches']:.0%} of batches of look-alike people) + "
-                              f"{recipe['stay_weight']} x squared distance to the imported network's embedding"
-                              + (f" + {recipe['fair_weight']} x max({recipe['fair_margin']} - squared distance, 0) "
-                                 "over pairs of different FairFace faces of one race group, "
-                                 f"{recipe['fairface_batch']} faces of each of its 7 groups per step"
-                                 + (", the squared-distance term holding them too" if recipe.get("stay_on_fairface") else "")
-                                 if recipe.get("fairface_per_race") else "")
-                              + (f"; then every weight blended, {recipe['blend']['share']:g} x fine-tuned + "
-                                 f"{1 - recipe['blend']['share']:g} x imported (training.blend)"
-                                 if recipe.get("blend") else "")),
-                "data": data_of(recipe) + (
+                "fine_tune": _fine_tune_text(recipe), "data": data_of(recipe) + (
                     f"; within-group negatives: {recipe['fairface_per_race']} adult faces of each race group "
                     "of FairFace train (Karkkainen & Joo, WACV 2021; CC BY 4.0), none of them in the "
                     "fairness calibration sample" if recipe.get("fairface_per_race") else "")}

@@ -98,12 +98,12 @@ class FinetuneConfig:
 
 PRESETS = {
     "dlib-ft": FinetuneConfig(),
-    # Tiny settings for tests: a few steps on a few dozen faces.
     # FairFace's within-group negatives join the triplets, and the stay term holds FairFace's
     # faces too. No LFW person is trained on, so View 1 and every View 2 fold measure people the
     # network never saw. The bundled model blends this run with the imported one (training.blend).
     "dlib-fair": FinetuneConfig(name="dlib-fair", sources=("cfp", "celeba"), fairface_per_race=1000,
                                 stay_on_fairface=True, out_dir="runs/dlib-fair"),
+    # Tiny settings for tests: a few steps on a few dozen faces.
     "smoke": FinetuneConfig(name="smoke", train_from="s4u0", augment_passes=1, people_per_batch=4,
                             images_per_person=2, epochs=2, steps_per_epoch=3, learning_rate=1e-4,
                             exclude="none", holdout_cfp_people=0, out_dir="runs/smoke-ft"),
@@ -150,14 +150,13 @@ def load_fairface(cfg: FinetuneConfig, root: Path | None = None) -> tuple[np.nda
     return crops[found], groups[found]
 
 
-def views_of(crop: np.ndarray, index: int, cfg: FinetuneConfig, passes: int | None = None) -> list[np.ndarray]:
-    """The cached views of one face: clean, mirrored, then ``passes`` (default the config's)
-    degraded ones (seeded by face)."""
+def views_of(crop: np.ndarray, index: int, cfg: FinetuneConfig, passes: int) -> list[np.ndarray]:
+    """The cached views of one face: clean, mirrored, then ``passes`` degraded ones (seeded by face)."""
     from .dataset import Augment, augment_crop
 
     rng = np.random.default_rng([cfg.seed, index])
     out = [crop, np.ascontiguousarray(crop[:, ::-1])]
-    out += [augment_crop(crop, Augment(), rng) for _ in range(cfg.augment_passes if passes is None else passes)]
+    out += [augment_crop(crop, Augment(), rng) for _ in range(passes)]
     return out
 
 
@@ -304,6 +303,15 @@ def _balanced_rows(groups: np.ndarray, per_group: int, rng) -> np.ndarray:
                                       replace=False) for g in np.unique(groups)])
 
 
+def _parse(kind: type, value: str):
+    """A --set value as the config field's type."""
+    if kind is tuple:
+        return tuple(value.split(","))
+    if kind is bool:
+        return value.lower() in ("1", "true", "yes")
+    return kind(value)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--preset", choices=sorted(PRESETS), default="dlib-ft")
@@ -316,9 +324,7 @@ def main(argv=None) -> int:
     changes = {}
     for item in args.set:
         key, value = item.split("=", 1)
-        kind = type(getattr(cfg, key))
-        changes[key] = (tuple(value.split(",")) if kind is tuple else value.lower() in ("1", "true", "yes")
-                        if kind is bool else kind(value))
+        changes[key] = _parse(type(getattr(cfg, key)), value)
     if args.out:
         changes["out_dir"] = args.out
     cfg = FinetuneConfig(**{**asdict(cfg), **changes})

@@ -25,6 +25,13 @@ def pairwise_sq_distances(emb):
     return ops.maximum(d, 0.0)
 
 
+def _same_label(labels):
+    """(n, n) masks: rows of one label, and the same without a row paired with itself."""
+    labels = ops.reshape(labels, (-1,))
+    same = ops.equal(ops.expand_dims(labels, 1), ops.expand_dims(labels, 0))
+    return same, ops.logical_and(same, ops.logical_not(ops.cast(ops.eye(ops.shape(labels)[0]), "bool")))
+
+
 def semihard_negatives(dist, labels, alpha: float):
     """For each (anchor, positive) pair, the index of the negative the loss uses.
 
@@ -32,11 +39,7 @@ def semihard_negatives(dist, labels, alpha: float):
     chosen negative for the pair, ``pos_mask[a, p]`` says whether (a, p) is a positive pair,
     ``semihard_found[a, p]`` whether a semi-hard negative existed (else the hardest was taken).
     """
-    labels = ops.reshape(labels, (-1,))
-    n = ops.shape(labels)[0]
-    same = ops.equal(ops.expand_dims(labels, 1), ops.expand_dims(labels, 0))
-    eye = ops.cast(ops.eye(n), "bool")
-    pos_mask = ops.logical_and(same, ops.logical_not(eye))
+    same, pos_mask = _same_label(labels)
     neg_mask = ops.logical_not(same)  # (a, n)
     d_ap = ops.expand_dims(dist, 2)  # (a, p, 1)
     d_an = ops.expand_dims(dist, 1)  # (a, 1, n)
@@ -98,9 +101,5 @@ def spread_loss(emb, groups, margin: float):
     demographic group pushed at least ``margin`` (squared distance) apart. Every row is a
     different person; ``groups`` labels the rows' group."""
     dist = pairwise_sq_distances(emb)
-    groups = ops.reshape(groups, (-1,))
-    n = ops.shape(groups)[0]
-    same = ops.logical_and(ops.equal(ops.expand_dims(groups, 1), ops.expand_dims(groups, 0)),
-                           ops.logical_not(ops.cast(ops.eye(n), "bool")))
-    mask = ops.cast(same, dist.dtype)
+    mask = ops.cast(_same_label(groups)[1], dist.dtype)
     return ops.sum(ops.maximum(margin - dist, 0.0) * mask) / ops.maximum(ops.sum(mask), 1.0)

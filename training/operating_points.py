@@ -100,8 +100,8 @@ STEP_SHARE = 0.01  # thresholds are searched in steps of this share of the pair 
 # the worst group's rate is nearly everyone's, so the naming cap is the imported network's pooled
 # rate at its naming point (0.31% on FairFace train): no group is named alike more often than
 # the average adult was; grouping's cap, 1%, is near its pooled grouping rate (0.69%). Caps of
-# 1.5% and 3% let the fair network name 7.4% of held-out CFP
-# strangers in simulated libraries (0.0% before).
+# 1.5% and 3% let the fair network name 7.4% of held-out CFP strangers in simulated libraries
+# (the imported network: 0.0%).
 FAIR_FMR = 0.003
 FAIR_GROUP_FMR = 0.01
 FAIR_PER_RACE = 700
