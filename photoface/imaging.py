@@ -100,7 +100,9 @@ class Padded:
         if c > 4:
             raise ValueError(f"at most 4 channels, not {c}")
         buf = np.empty((h + 2 * _PAD, w + 2 * _PAD, 4), dtype=np.uint8)
-        buf[...] = np.uint8(border_value)
+        # Only the frame takes the border colour; the rest is the image (channels past c unread).
+        fill = np.uint8(border_value)
+        buf[:_PAD], buf[_PAD + h :], buf[:, :_PAD], buf[:, _PAD + w :] = fill, fill, fill, fill
         buf[_PAD : _PAD + h, _PAD : _PAD + w, :c] = image
         self.flat = buf.reshape(-1).view(np.uint32)
         self.h, self.w, self.channels = h, w, c

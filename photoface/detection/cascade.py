@@ -183,6 +183,14 @@ def proposals(reg: np.ndarray, prob: np.ndarray, scale: float, threshold: float)
     return np.column_stack([boxes / scale, prob[ys, xs]])
 
 
+def _span(coords: np.ndarray, size: int) -> tuple[int, int]:
+    """The pixel range [lo, hi) of an image axis that bilinear samples at ``coords`` read:
+    within the image, possibly empty (all samples outside it take the border colour)."""
+    lo = int(min(max(np.floor(coords.min()) - 1, 0), size))
+    hi = int(max(min(np.ceil(coords.max()) + 2, size), lo))
+    return lo, hi
+
+
 def crop_boxes(image: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
     """Resample each box of ``image`` to ``size`` x ``size`` pixels (uint8, n x size x size x 3).
 
@@ -198,13 +206,18 @@ def crop_boxes(image: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
     grid = np.arange(size, dtype=np.float32)
     # The package's normalised box coordinates (x / W) scaled by (W - 1).
     fx, fy = (w - 1) / w, (h - 1) / h
-    padded = pad_for_sampling(image, 128)
+    b = boxes[:, :4].astype(np.float32)
+    step_x = (b[:, 2] - b[:, 0]) * fx / (size - 1)
+    step_y = (b[:, 3] - b[:, 1]) * fy / (size - 1)
+    xs = b[:, 0, None] * fx + grid[None, :] * step_x[:, None]
+    ys = b[:, 1, None] * fy + grid[None, :] * step_y[:, None]
+    # Only the part of the image the samples reach is framed (O-Net's few boxes: a small part).
+    x0, x1 = _span(xs, w)
+    y0, y1 = _span(ys, h)
+    padded = pad_for_sampling(image[y0:y1, x0:x1], 128)
+    xs -= x0
+    ys -= y0
     chunk = max(1, 65536 // (size * size))  # about 64k samples at a time (fits the caches)
     for start in range(0, n, chunk):
-        b = boxes[start : start + chunk, :4].astype(np.float32)
-        step_x = (b[:, 2] - b[:, 0]) * fx / (size - 1)
-        step_y = (b[:, 3] - b[:, 1]) * fy / (size - 1)
-        xs = b[:, 0, None] * fx + grid[None, :] * step_x[:, None]
-        ys = b[:, 1, None] * fy + grid[None, :] * step_y[:, None]
-        out[start : start + len(b)] = sample_grid(padded, xs, ys)
+        out[start : start + chunk] = sample_grid(padded, xs[start : start + chunk], ys[start : start + chunk])
     return out

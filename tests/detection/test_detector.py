@@ -128,3 +128,20 @@ def test_central_face_is_the_one_nearest_the_centre():
     middle = Face((40, 40, 20, 20), 0.9, marks)
     assert central_face([left, middle], 100, 100) is middle
     assert central_face([], 100, 100) is None
+
+
+def test_a_boxs_crop_does_not_depend_on_the_other_boxes_cut_with_it(astronaut):
+    """Crops are sampled from the part of the photo the boxes reach: a box cut alone, beside a far
+    one, or hanging over the edge gives the same pixels, and outside the photo is mid-grey."""
+    from photoface.detection.cascade import crop_boxes
+
+    face = np.array([[180.0, 60.0, 300.0, 200.0, 1.0]])
+    far = np.array([[460.0, 470.0, 505.0, 509.0, 1.0]])
+    edge = np.array([[-30.0, -20.0, 40.0, 50.0, 1.0]])
+    outside = np.array([[600.0, 600.0, 640.0, 640.0, 1.0]])
+    alone = crop_boxes(astronaut, face, 24)
+    together = crop_boxes(astronaut, np.concatenate([face, far, edge, outside]), 24)
+    assert np.array_equal(alone[0], together[0])
+    assert np.array_equal(crop_boxes(astronaut, edge, 24)[0], together[2])
+    assert (together[3] == 128).all()
+    assert (together[2][0, 0] == 128).all() and not (together[2][-1, -1] == 128).all()
