@@ -142,15 +142,24 @@ def load_networks(run_dirs):
     return Averaged(models), {"name": name, "ensemble_of": [str(r) for r in run_dirs], "members": configs}
 
 
+WEIGHTS_TEXT = {
+    "float32": "float32",
+    "float16": "float16 (computed in float32)",
+    "int8": "int8 (TFLite dynamic-range quantisation)",
+}
+
+
 def build_card(config: dict, sha256: str, size: int, embedding: int, report: dict | None,
-               flip_average: bool = True) -> dict:
+               flip_average: bool = True, weights: str = "float32") -> dict:
     report = report or {}
     today = dt.date.today().isoformat()
+    tag = "" if weights == "float32" else f"-{weights}"
     return {
         "model_file": MODEL_FILE,
         "sha256": sha256,
-        "version": f"{config.get('name', 'model')}-{today}-{sha256[:8]}" + ("-flip" if flip_average else ""),
+        "version": f"{config.get('name', 'model')}-{today}-{sha256[:8]}{tag}" + ("-flip" if flip_average else ""),
         "date": today,
+        "weights": WEIGHTS_TEXT[weights],
         "input": input_section(config, size),
         "embedding": {
             "size": embedding,
@@ -218,18 +227,18 @@ def training_section(recipe: dict) -> dict:
 
 
 def export(run_dir, out_dir: Path, report: dict | None = None, samples: np.ndarray | None = None,
-           flip_average: bool = True) -> dict:
+           flip_average: bool = True, weights: str = "float32") -> dict:
     """Write the .tflite and its card (``run_dir``: one run folder, or a list of them for an
     ensemble); with ``samples`` (uint8 crops), also record how far the .tflite's embeddings are
-    from the Keras model's on them."""
+    from the Keras model's on them. ``weights``: see ``to_tflite``."""
     model, config = load_networks(run_dir)
-    data = to_tflite(model)
+    data = to_tflite(model, weights)
     out_dir.mkdir(parents=True, exist_ok=True)
     previous = history_of(out_dir / "model_card.json")
     (out_dir / MODEL_FILE).write_bytes(data)
     card = build_card(
         config, hashlib.sha256(data).hexdigest(), model.input_shape[1], model.output_shape[-1], report,
-        flip_average,
+        flip_average, weights,
     )
     if previous:
         card["history"] = previous
@@ -322,6 +331,8 @@ def main(argv=None) -> int:
                     help="only rewrite this exported model's card: its training recipe as the runs now "
                          "tell it, and --report's figures and thresholds, --flip-average's switch")
     ap.add_argument("--flip-average", choices=["on", "off"], help="embed faces and their mirror images (default on)")
+    ap.add_argument("--weights", choices=sorted(WEIGHTS_TEXT), default="float32",
+                    help="the .tflite's weights (benchmarks/embedder_precision.py measures them; default float32)")
     ap.add_argument("--keep-thresholds", action="store_true",
                     help="with --update-card --report: take the report's figures, keep the card's thresholds")
     args = ap.parse_args(argv)
@@ -335,7 +346,7 @@ def main(argv=None) -> int:
         ap.error("--run is required (or --update-card)")
     config = json.loads((args.run[0] / "config.json").read_text())  # size and crop: the same for all (Averaged)
     samples = sample_faces(config["input_size"], template=config.get("template", "arcface"))
-    card = export(args.run, args.out, report, samples, flip_average=flip is not False)
+    card = export(args.run, args.out, report, samples, flip_average=flip is not False, weights=args.weights)
     print(json.dumps({k: card[k] for k in ("version", "sha256", "input", "embedding")}, indent=2))
     return 0
 
