@@ -146,6 +146,7 @@ class WorkerMemory:
 
 
 def bench(title: str, folder: Path, library: Path, workers: int | None) -> float:
+    reset_own_peak()
     watch = WorkerMemory()
     lib = Library.open(library)
     t = time.perf_counter()
@@ -153,7 +154,8 @@ def bench(title: str, folder: Path, library: Path, workers: int | None) -> float
     total = time.perf_counter() - t
     done = s.new + s.changed + len(s.failed)
     st = s.stage_seconds
-    used = workers if workers is not None else max(1, min(os.cpu_count() or 1, 4))
+    cores = os.cpu_count() or 1  # the scanner's own rule (photoface.scan)
+    used = max(1, min(workers, cores) if workers is not None else min(cores, 4))
     print(f"\n== {title} ==")
     print(f"{s.found} photos, {s.faces} faces, {len(s.failed)} failed, {used} workers")
     print(f"scan: {s.seconds:.2f} s = {done / s.seconds:.2f} photos/s wall-clock; "
@@ -168,12 +170,20 @@ def bench(title: str, folder: Path, library: Path, workers: int | None) -> float
     print(f"rescan, unchanged: {s2.unchanged} unchanged, {s2.new + s2.changed} analysed; scan {s2.seconds:.3f} s, "
           f"with the grouping after it {total2:.3f} s")
     lib.close()
-    if used == 1:  # one worker analyses in this process: no child to watch
+    if used == 1 or done <= 2:  # the scanner analyses in this process then: no child to watch
         watch.stop()
-        print(f"peak memory of this process (it analysed the photos itself; since it started): {own_peak()}")
+        print(f"peak memory of this process (it analysed the photos itself): {own_peak()}")
     else:
         print(f"peak memory of the largest scan worker: {watch.stop()} (target <= 1024 MB)")
     return done / s.seconds
+
+
+def reset_own_peak() -> None:
+    """Start this process's VmHWM afresh (Linux: 5 to clear_refs), so a run's peak is its own."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
 
 
 def own_peak() -> str:

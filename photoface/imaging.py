@@ -93,7 +93,9 @@ class Padded:
     """An RGB image framed by ``_PAD`` pixels of a constant colour, one uint32 per pixel (RGBX),
     ready for :func:`sample_grid` and :func:`sample_bilinear` (one 4-byte gather per neighbour)."""
 
-    def __init__(self, image: np.ndarray, border_value: float):
+    def __init__(self, image: np.ndarray, border_value: float, origin: tuple[int, int] = (0, 0)):
+        """``origin``: where ``image`` sits in the frame its sample points are given in (a
+        region of a larger image, framed alone: its points need not be moved)."""
         if image.ndim == 2:
             image = image[:, :, None]
         h, w, c = image.shape
@@ -107,11 +109,14 @@ class Padded:
         self.flat = buf.reshape(-1).view(np.uint32)
         self.h, self.w, self.channels = h, w, c
         self.stride = w + 2 * _PAD
+        self.origin = origin
 
     def indices(self, xs: np.ndarray, ys: np.ndarray):
         """Clamp points into the frame: top-left neighbour's column/row and the fractions."""
-        xs = np.clip(np.asarray(xs, dtype=np.float32) + _PAD, 0, self.w + _PAD)
-        ys = np.clip(np.asarray(ys, dtype=np.float32) + _PAD, 0, self.h + _PAD)
+        # The origin is taken off after the padding is added: an integer subtracted from a float32
+        # below 2^24 is exact, so a region samples exactly as the whole image would.
+        xs = np.clip(np.asarray(xs, dtype=np.float32) + _PAD - self.origin[0], 0, self.w + _PAD)
+        ys = np.clip(np.asarray(ys, dtype=np.float32) + _PAD - self.origin[1], 0, self.h + _PAD)
         x0 = np.floor(xs)
         y0 = np.floor(ys)
         return x0.astype(np.intp), y0.astype(np.intp), xs - x0, ys - y0
@@ -142,8 +147,8 @@ class Padded:
         return bottom.astype(np.uint8)
 
 
-def pad_for_sampling(image: np.ndarray, border_value: float = 0.0) -> Padded:
-    return Padded(image, border_value)
+def pad_for_sampling(image: np.ndarray, border_value: float = 0.0, origin: tuple[int, int] = (0, 0)) -> Padded:
+    return Padded(image, border_value, origin)
 
 
 def sample_grid(padded: Padded, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:

@@ -214,9 +214,7 @@ def crop_boxes(image: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
     # Only the part of the image the samples reach is framed (O-Net's few boxes: a small part).
     x0, x1 = _span(xs, w)
     y0, y1 = _span(ys, h)
-    padded = pad_for_sampling(image[y0:y1, x0:x1], 128)
-    xs -= x0
-    ys -= y0
+    padded = pad_for_sampling(image[y0:y1, x0:x1], 128, origin=(x0, y0))
     chunk = max(1, 65536 // (size * size))  # about 64k samples at a time (fits the caches)
     for start in range(0, n, chunk):
         out[start : start + chunk] = sample_grid(padded, xs[start : start + chunk], ys[start : start + chunk])

@@ -130,18 +130,27 @@ def test_central_face_is_the_one_nearest_the_centre():
     assert central_face([], 100, 100) is None
 
 
-def test_a_boxs_crop_does_not_depend_on_the_other_boxes_cut_with_it(astronaut):
-    """Crops are sampled from the part of the photo the boxes reach: a box cut alone, beside a far
-    one, or hanging over the edge gives the same pixels, and outside the photo is mid-grey."""
+def test_crops_cut_from_the_boxes_region_equal_crops_cut_from_the_whole_photo():
+    """Crops are sampled from the part of the photo the boxes reach: exactly the pixels the whole
+    photo gives, for boxes inside, over any edge and wholly outside (mid-grey there)."""
     from photoface.detection.cascade import crop_boxes
+    from photoface.imaging import pad_for_sampling, sample_grid
 
-    face = np.array([[180.0, 60.0, 300.0, 200.0, 1.0]])
-    far = np.array([[460.0, 470.0, 505.0, 509.0, 1.0]])
-    edge = np.array([[-30.0, -20.0, 40.0, 50.0, 1.0]])
-    outside = np.array([[600.0, 600.0, 640.0, 640.0, 1.0]])
-    alone = crop_boxes(astronaut, face, 24)
-    together = crop_boxes(astronaut, np.concatenate([face, far, edge, outside]), 24)
-    assert np.array_equal(alone[0], together[0])
-    assert np.array_equal(crop_boxes(astronaut, edge, 24)[0], together[2])
-    assert (together[3] == 128).all()
-    assert (together[2][0, 0] == 128).all() and not (together[2][-1, -1] == 128).all()
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (1500, 2000, 3), dtype=np.uint8)
+    h, w = image.shape[:2]
+    size = rng.uniform(12, 300, 400)
+    x = rng.uniform(-350, w + 50, 400)
+    y = rng.uniform(-350, h + 50, 400)
+    boxes = np.stack([x, y, x + size, y + size, np.ones(400)], axis=1)
+    grid = np.arange(24, dtype=np.float32)
+    fx, fy = (w - 1) / w, (h - 1) / h
+    b = boxes[:, :4].astype(np.float32)
+    xs = b[:, 0, None] * fx + grid * ((b[:, 2] - b[:, 0]) * fx / 23)[:, None]
+    ys = b[:, 1, None] * fy + grid * ((b[:, 3] - b[:, 1]) * fy / 23)[:, None]
+    whole = sample_grid(pad_for_sampling(image, 128), xs, ys)
+    assert np.array_equal(crop_boxes(image, boxes, 24), whole)
+    alone = np.concatenate([crop_boxes(image, boxes[i : i + 1], 24) for i in range(400)])
+    assert np.array_equal(alone, whole)  # a box alone frames a small region: still the same pixels
+    outside = np.array([[w + 10.0, 5.0, w + 60.0, 55.0, 1.0]])
+    assert (crop_boxes(image, outside, 24) == 128).all()
