@@ -204,6 +204,9 @@ def _fine_tune_text(recipe: dict) -> str:
         text += (f" + {recipe['fair_weight']} x max({recipe['fair_margin']} - squared distance, 0) over pairs of "
                  f"different FairFace faces of one race group, {recipe['fairface_batch']} faces of each of its 7 "
                  "groups per step")
+        if recipe.get("fairface_children"):
+            text += (f" (each group's {recipe['fairface_per_race']} adults joined by up to "
+                     f"{recipe['fairface_children']} of its children, babies first)")
         if recipe.get("stay_on_fairface"):
             text += ", the squared-distance term holding them too"
     if recipe.get("blend"):

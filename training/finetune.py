@@ -80,6 +80,9 @@ class FinetuneConfig:
     # The stay term holds FairFace's faces too: only the pairs inside the margin move, instead
     # of every face of the kind of photo FairFace holds.
     stay_on_fairface: bool = False
+    # Children (babies first, then 3-9) of each race group joining its adults among those
+    # negatives (0: adults only): spreading adults alone drew babies' faces together.
+    fairface_children: int = 0
     out_dir: str = "runs/dlib-ft"
 
     def save(self, path: Path) -> None:
@@ -103,6 +106,9 @@ PRESETS = {
     # network never saw. The bundled model blends this run with the imported one (training.blend).
     "dlib-fair": FinetuneConfig(name="dlib-fair", sources=("cfp", "celeba"), fairface_per_race=1000,
                                 stay_on_fairface=True, out_dir="runs/dlib-fair"),
+    # The same with 300 children of each group among FairFace's negatives.
+    "dlib-fair-kids": FinetuneConfig(name="dlib-fair-kids", sources=("cfp", "celeba"), fairface_per_race=1000,
+                                     stay_on_fairface=True, fairface_children=300, out_dir="runs/dlib-fair-kids"),
     # Tiny settings for tests: a few steps on a few dozen faces.
     "smoke": FinetuneConfig(name="smoke", train_from="s4u0", augment_passes=1, people_per_batch=4,
                             images_per_person=2, epochs=2, steps_per_epoch=3, learning_rate=1e-4,
@@ -145,9 +151,26 @@ def load_fairface(cfg: FinetuneConfig, root: Path | None = None) -> tuple[np.nda
     calibration = {f.file for f in fairface.balanced(faces, FAIR_PER_RACE, seed=0)}
     rest = [f for f in faces if f.file not in calibration and f.adult]
     chosen = fairface.balanced(rest, cfg.fairface_per_race, seed=cfg.seed + 2)
+    if cfg.fairface_children:
+        chosen += children(faces, calibration, cfg.fairface_children, cfg.seed + 3)
     crops, found = fairface.crops(root, chosen, cfg.input_size, cfg.template)
     groups = np.array([fairface.RACES.index(f.race) for f in chosen], np.int32)
     return crops[found], groups[found]
+
+
+def children(faces: list, calibration: set, per_race: int, seed: int) -> list:
+    """Up to ``per_race`` children of each race group outside the calibration sample: every
+    baby (0-2) of the group up to that number, then children of 3-9, seeded."""
+    from . import fairface
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for race in fairface.RACES:
+        for band in ("0-2", "3-9"):
+            pool = [f for f in faces if f.race == race and f.age == band and f.file not in calibration]
+            take = min(per_race - sum(f.race == race for f in out), len(pool))
+            out += [pool[i] for i in sorted(rng.choice(len(pool), take, replace=False))]
+    return out
 
 
 def views_of(crop: np.ndarray, index: int, cfg: FinetuneConfig, passes: int) -> list[np.ndarray]:

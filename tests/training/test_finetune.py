@@ -124,3 +124,19 @@ def test_fairface_negatives_push_different_faces_of_a_group_apart(tmp_path, lfw_
     history = json.loads((tmp_path / "fair" / "state.json").read_text())["history"]
     assert history[0]["spread"] > 0
     assert within("fair") > within("dlib")
+
+
+def test_children_join_fairface_negatives_babies_first_never_from_the_calibration_sample():
+    from training.fairface import RACES, Face
+    from training.finetune import children
+
+    faces = [Face(f"train/{race[:3]}-{age}-{i}.jpg", race, "Female", age)
+             for race in RACES for age, n in (("0-2", 3), ("3-9", 10), ("30-39", 5)) for i in range(n)]
+    calibration = {f"train/{RACES[0][:3]}-0-2-0.jpg"}
+    kids = children(faces, calibration, 5, seed=0)
+    for race in RACES:
+        mine = [f for f in kids if f.race == race]
+        babies = 2 if race == RACES[0] else 3  # one of the first group's babies calibrates the caps
+        assert len(mine) == 5 and sum(f.age == "0-2" for f in mine) == babies
+        assert all(f.age in ("0-2", "3-9") for f in mine)
+    assert not calibration & {f.file for f in kids}
