@@ -38,6 +38,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from photoface.library import Library  # noqa: E402
+from photoface.scan import worker_count  # noqa: E402
 
 DEFAULT_DATA = Path(os.environ.get("PHOTOFACE_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 STAGES = ("read", "decode", "detect", "embed", "store")
@@ -131,10 +132,8 @@ class WorkerMemory:
                 try:
                     if stat.read_text().rsplit(")", 1)[1].split()[1] != me:
                         continue
-                    for line in (stat.parent / "status").read_text().splitlines():
-                        if line.startswith("VmHWM:"):
-                            self.peak_kb = max(self.peak_kb, int(line.split()[1]))
-                except (OSError, IndexError, ValueError):
+                    self.peak_kb = max(self.peak_kb, peak_kb(stat.parent / "status"))
+                except (OSError, IndexError, ValueError, StopIteration):
                     continue  # a process that ended while being read
 
     def stop(self) -> str:
@@ -154,8 +153,7 @@ def bench(title: str, folder: Path, library: Path, workers: int | None) -> float
     total = time.perf_counter() - t
     done = s.new + s.changed + len(s.failed)
     st = s.stage_seconds
-    cores = os.cpu_count() or 1  # the scanner's own rule (photoface.scan)
-    used = max(1, min(workers, cores) if workers is not None else min(cores, 4))
+    used = worker_count(workers)
     print(f"\n== {title} ==")
     print(f"{s.found} photos, {s.faces} faces, {len(s.failed)} failed, {used} workers")
     print(f"scan: {s.seconds:.2f} s = {done / s.seconds:.2f} photos/s wall-clock; "
@@ -186,12 +184,14 @@ def reset_own_peak() -> None:
         pass
 
 
+def peak_kb(status: Path) -> int:
+    """A process's peak resident set (VmHWM) from its /proc status file, in kB."""
+    return next(int(line.split()[1]) for line in status.read_text().splitlines() if line.startswith("VmHWM:"))
+
+
 def own_peak() -> str:
     status = Path("/proc/self/status")
-    if not status.exists():
-        return "n/a (no /proc)"
-    kb = next(int(line.split()[1]) for line in status.read_text().splitlines() if line.startswith("VmHWM:"))
-    return f"{kb / 1024:.0f} MB"
+    return f"{peak_kb(status) / 1024:.0f} MB" if status.exists() else "n/a (no /proc)"
 
 
 def main(argv=None) -> int:

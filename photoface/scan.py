@@ -205,6 +205,15 @@ def resolve_roots(paths) -> list[Path]:
 _analyser: Analyser | None = None
 
 
+def worker_count(workers: int | None) -> int:
+    """How many worker processes a scan asked for ``workers`` (None: the default) runs.
+
+    Each worker holds its own models and a decoded photo (~120 MB): more workers than cores only
+    add memory (64 on 2 cores took 7.7 GB), never speed."""
+    cores = os.cpu_count() or 1
+    return max(1, min(workers, cores) if workers is not None else min(cores, 4))
+
+
 def _init_worker(settings: DetectorSettings, model_dir) -> None:
     global _analyser
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C
@@ -250,10 +259,7 @@ class Scanner:
         # An edited photo's face keeps its id within this of its old embedding (0: by box only);
         # the library passes MATCH_SHARE of its card's pair threshold.
         self.match_distance = match_distance
-        # Each worker holds its own models and a decoded photo (~120 MB): more workers than cores
-        # only add memory (64 on 2 cores took 7.7 GB), never speed.
-        cores = os.cpu_count() or 1
-        self.workers = max(1, min(workers, cores) if workers is not None else min(cores, 4))
+        self.workers = worker_count(workers)
         # Each worker process runs its models on one thread: processes already use every core.
         threads = 1 if self.workers > 1 else settings.num_threads
         self.settings = DetectorSettings(**{**settings.__dict__, "num_threads": threads})

@@ -166,10 +166,12 @@ def children(faces: list, calibration: set, per_race: int, seed: int) -> list:
     rng = np.random.default_rng(seed)
     out = []
     for race in fairface.RACES:
+        need = per_race
         for band in ("0-2", "3-9"):
             pool = [f for f in faces if f.race == race and f.age == band and f.file not in calibration]
-            take = min(per_race - sum(f.race == race for f in out), len(pool))
+            take = min(need, len(pool))
             out += [pool[i] for i in sorted(rng.choice(len(pool), take, replace=False))]
+            need -= take
     return out
 
 
