@@ -223,7 +223,8 @@ def training_section(recipe: dict) -> dict:
         return {"recipe": recipe, "lineage": recipe["imported_from"]["imported"],
                 "fine_tune": _fine_tune_text(recipe), "data": data_of(recipe) + (
                     f"; within-group negatives: {recipe['fairface_per_race']} adult faces of each race group "
-                    "of FairFace train (Karkkainen & Joo, WACV 2021; CC BY 4.0), none of them in the "
+                    + (f"and up to {recipe['fairface_children']} of its children " if recipe.get("fairface_children") else "")
+                    + "of FairFace train (Karkkainen & Joo, WACV 2021; CC BY 4.0), none of them in the "
                     "fairness calibration sample" if recipe.get("fairface_per_race") else "")}
     teacher = teacher_of(recipe)
     return {"recipe": recipe, **({"teacher": teacher} if teacher else {}), "data": data_of(recipe)}
