@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .decode import decode_bytes, read_photo
+from .decode import read_photo
 from .detection import DetectorSettings, FaceDetector
 from .embedder import Embedder
 from .errors import DecodeError, PhotoFaceError
@@ -85,8 +85,7 @@ class Analyser:
         result.hash = content_hash(data)
         t = _lap(result, "read", t)
         try:
-            s = self.settings
-            image = decode_bytes(data, path, max_side=s.max_working_side, max_pixels=s.max_pixels)
+            image = self.detector.decode_bytes(data, path)
             del data
             result.width, result.height = image.original_size
             t = _lap(result, "decode", t)
@@ -114,12 +113,11 @@ class Analyser:
 
     def reembed(self, path: str, landmarks: list[np.ndarray]) -> np.ndarray:
         """New embeddings for known faces (a new model): decode, align on stored landmarks."""
-        s = self.settings
         try:
             data = read_photo(path)
         except OSError as exc:
             raise PhotoFaceError(f"{path}: cannot read file ({exc.strerror or exc})") from None
-        image = decode_bytes(data, path, max_side=s.max_working_side, max_pixels=s.max_pixels)
+        image = self.detector.decode_bytes(data, path)
         sx, sy = image.scale
         crops = np.stack([self.embedder.align(image.pixels, np.asarray(m) / (sx, sy)) for m in landmarks])
         return self.embedder.embed_crops(crops)

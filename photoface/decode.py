@@ -204,6 +204,7 @@ def decode_file(
     path: str | os.PathLike,
     max_side: int | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    slack: float = 1.0,
 ) -> DecodedImage:
     """Read and decode ``path``; see :func:`decode_bytes`."""
     try:
@@ -216,7 +217,7 @@ def decode_file(
         raise DecodeError(path, "permission denied") from None
     except OSError as exc:
         raise DecodeError(path, f"cannot read file ({exc.strerror or exc})") from None
-    return decode_bytes(data, path=path, max_side=max_side, max_pixels=max_pixels)
+    return decode_bytes(data, path=path, max_side=max_side, max_pixels=max_pixels, slack=slack)
 
 
 def decode_bytes(
@@ -224,11 +225,14 @@ def decode_bytes(
     path: str | os.PathLike = "<bytes>",
     max_side: int | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    slack: float = 1.0,
 ) -> DecodedImage:
     """Decode an encoded photo to upright RGB.
 
     With ``max_side``, the result's longer side is at most ``max_side`` pixels (JPEGs are decoded
-    at reduced size where that is enough); without it, the full-size image is returned.
+    at reduced size where that is enough); without it, the full-size image is returned. With
+    ``slack`` > 1, a JPEG that libjpeg's reduced decode brings within ``slack * max_side`` is kept
+    at that size instead of being resized (a 4032x3024 photo: 2016x1512 as decoded).
     """
     from PIL import Image
 
@@ -251,7 +255,8 @@ def decode_bytes(
                 im.load()
                 img = _to_rgb8(im, path)
             img = _apply_orientation(img, header.orientation)
-            if max_side and max(img.size) > max_side:
+            reduced = max(img.size) < max(header.width, header.height)
+            if max_side and max(img.size) > max_side * (slack if reduced else 1.0):
                 img = _resize_longest(img, max_side)
             rgb = np.array(img)  # a writable copy, owned by NumPy
         except DecodeError:

@@ -69,6 +69,16 @@ def test_large_jpeg_is_decoded_reduced_and_maps_back(astronaut, tmp_path):
     assert img.scale == pytest.approx((3000 / 800, 2000 / img.size[1]))
 
 
+def test_a_jpeg_the_reduced_decode_brings_near_the_size_is_not_resized(astronaut):
+    """A 12 MP phone photo (4032x3024) decodes at half size, 2016x1512, within a slack of 1.3
+    of 1600; a PNG (no reduced decode) and a JPEG whose half size is beyond it are resized."""
+    phone = jpeg_bytes(cv2.resize(astronaut, (4032, 3024)), quality=85)
+    assert decode_bytes(phone, max_side=1600, slack=1.3).size == (2016, 1512)
+    assert decode_bytes(phone, max_side=1600).size == (1600, 1200)
+    assert decode_bytes(jpeg_bytes(cv2.resize(astronaut, (5472, 3648))), max_side=1600, slack=1.3).size == (1600, 1067)
+    assert decode_bytes(png_bytes(cv2.resize(astronaut, (2000, 1500))), max_side=1600, slack=1.3).size == (1600, 1200)
+
+
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_every_exif_orientation_is_applied(orientation):
     upright = blocks_image()

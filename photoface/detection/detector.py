@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..decode import DEFAULT_MAX_PIXELS, DecodedImage, decode_file
+from ..decode import DEFAULT_MAX_PIXELS, DecodedImage, decode_bytes, decode_file
 from .cascade import PNET_CELL, CascadeParams, MTCNNCascade
 
 LANDMARK_NAMES = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")
@@ -20,14 +20,21 @@ class DetectorSettings:
 
     ``min_face_size`` is in the original photo's pixels. Detection runs on the photo scaled so
     that its longer side is at most ``max_working_side``; a face must also be at least
-    ``min_working_face`` pixels there (P-Net's window is 12), so on a large photo the smallest
-    face found is ``max(min_face_size, min_working_face * original / working)``: 48 px on a
-    4000x3000 photo at the defaults, about 1.2% of its width.
+    ``min_working_face`` pixels at that size (P-Net's window is 12), so on a large photo the
+    smallest face found is ``max(min_face_size, min_working_face * original / max_working_side)``:
+    60 px on a 4000x3000 photo at the defaults, 1.5% of its width.
+
+    A JPEG that libjpeg's reduced decode (1/2, 1/4, 1/8) brings within ``decode_slack`` times
+    ``max_working_side`` is detected at that size instead of being resized first (a 12 MP photo
+    at 2000x1500 or 2016x1512). The smallest face in the photo's pixels, and so P-Net's pyramid,
+    stays the same; R-Net, O-Net and the embedder's crop sample the sharper image (landmarks land
+    nearer hand-placed ones) for about the time the resize took.
     """
 
     min_face_size: int = 20
     max_working_side: int = 1600
     min_working_face: int = 24
+    decode_slack: float = 1.3
     thresholds: tuple[float, float, float] = (0.6, 0.7, 0.8)  # P-Net, R-Net, O-Net scores
     scale_factor: float = 0.709
     max_pixels: int = DEFAULT_MAX_PIXELS
@@ -42,6 +49,8 @@ class DetectorSettings:
             raise ValueError("thresholds must be three scores in [0, 1)")
         if not 0.3 <= self.scale_factor <= 0.9:
             raise ValueError("scale_factor must lie in [0.3, 0.9]")
+        if not 1.0 <= self.decode_slack <= 2.0:
+            raise ValueError("decode_slack must lie in [1, 2]")
 
 
 @dataclass(frozen=True)
@@ -101,7 +110,12 @@ class FaceDetector:
     def decode(self, path: str | os.PathLike) -> DecodedImage:
         """Decode a photo at the working resolution (raises DecodeError)."""
         s = self.settings
-        return decode_file(path, max_side=s.max_working_side, max_pixels=s.max_pixels)
+        return decode_file(path, max_side=s.max_working_side, max_pixels=s.max_pixels, slack=s.decode_slack)
+
+    def decode_bytes(self, data: bytes, path: str | os.PathLike) -> DecodedImage:
+        """:meth:`decode` for a file's bytes already read."""
+        s = self.settings
+        return decode_bytes(data, path, max_side=s.max_working_side, max_pixels=s.max_pixels, slack=s.decode_slack)
 
     def detect_file(self, path: str | os.PathLike) -> Detection:
         image = self.decode(path)
@@ -114,8 +128,10 @@ class FaceDetector:
             image = DecodedImage(image, (image.shape[1], image.shape[0]), "array")
         s = self.settings
         sx, sy = image.scale
-        # min_face_size is in original pixels; the cascade works in decoded pixels.
-        min_face = max(s.min_face_size / max(sx, sy), s.min_working_face, PNET_CELL)
+        # min_face_size is in original pixels; the cascade works in decoded pixels. A photo
+        # decoded larger than the working size (decode_slack) keeps the working size's smallest face.
+        beyond = max(image.pixels.shape[:2]) / s.max_working_side if max(sx, sy) > 1 else 1.0
+        min_face = max(s.min_face_size / max(sx, sy), s.min_working_face * max(beyond, 1.0), PNET_CELL)
         params = CascadeParams(
             min_face=min_face, scale_factor=s.scale_factor, thresholds=tuple(s.thresholds)
         )

@@ -48,6 +48,23 @@ def test_results_are_in_original_pixels_when_detection_runs_smaller(astronaut):
     assert np.abs(big_faces[0].landmarks / 4 - small_faces[0].landmarks).max() < 4
 
 
+def test_a_photo_decoded_beyond_the_working_size_is_searched_for_the_same_smallest_face(monkeypatch):
+    """A 4000x3000 photo decoded at 2000x1500 (decode_slack) or resized to 1600x1200: the same
+    smallest face in the photo's pixels (60), so P-Net's pyramid has the same level sizes."""
+    from photoface.detection import cascade
+
+    seen = []
+    detector = FaceDetector(DetectorSettings())
+    monkeypatch.setattr(detector.cascade, "detect", lambda rgb, params: seen.append((rgb, params)) or cascade.RawDetections(
+        np.empty((0, 5), np.float32), np.empty((0, 5, 2), np.float32)))
+    for side in (2000, 1600):
+        detector.detect(DecodedImage(np.zeros((side * 3 // 4, side, 3), np.uint8), (4000, 3000), "JPEG"))
+    (slack_rgb, slack), (resized_rgb, resized) = seen
+    assert slack.min_face * 4000 / 2000 == pytest.approx(60) == resized.min_face * 4000 / 1600
+    sizes = [[level.shape for _, level in cascade.build_pyramid(rgb, p.min_face, p.scale_factor)] for rgb, p in seen]
+    assert sizes[0] == sizes[1]
+
+
 def test_min_face_size_is_in_original_pixels(astronaut):
     assert len(FaceDetector(DetectorSettings(min_face_size=60)).detect(astronaut)) == 1
     assert FaceDetector(DetectorSettings(min_face_size=250)).detect(astronaut) == []
@@ -81,6 +98,7 @@ def test_face_cut_by_the_border_is_found_and_clipped(detector, astronaut):
         {"thresholds": (0.6, 0.7)},
         {"thresholds": (0.6, 0.7, 1.5)},
         {"scale_factor": 0.95},
+        {"decode_slack": 0.9},
     ],
 )
 def test_invalid_settings_are_refused(kwargs):
