@@ -39,3 +39,26 @@ def test_bilinear_samples_on_pixel_centres_return_the_pixels_and_blend_into_the_
     assert (sample_bilinear(image, np.array([[1.0]]), np.array([[2.0]]), 0) == 200).all()
     half_out = sample_bilinear(image, np.array([[-0.5]]), np.array([[1.0]]), 0)
     assert (half_out == 100).all()
+
+
+@pytest.mark.parametrize("shape, n_out", [((620, 590, 3), 279), ((101, 7, 3), 13), ((50, 40), 49), ((30, 4, 3), 2),
+                                          ((900, 5, 3), 31), ((9000, 3), 7)])
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+def test_block_sums_are_reduceats_bit_for_bit(shape, n_out, dtype):
+    """Area averaging's block sums (a large face's region, shrunk before the warp) equal
+    NumPy's reduceat exactly, so the crops the embedder sees do not change."""
+    from photoface.imaging import _block_sums
+
+    x = (np.random.default_rng(n_out).random(shape) * 255).astype(dtype)
+    idx = np.floor(np.arange(n_out + 1) * (shape[0] / n_out)).astype(np.intp)
+    idx[-1] = shape[0]
+    assert np.array_equal(_block_sums(x, idx, 0), np.add.reduceat(x, idx[:-1], axis=0, dtype=np.float32))
+
+
+def test_area_shrink_matches_opencv_inter_area():
+    cv2 = pytest.importorskip("cv2")
+    from photoface.imaging import resize_area
+
+    image = np.random.default_rng(3).integers(0, 256, (317, 251, 3), dtype=np.uint8)
+    ours = resize_area(image, (113, 140)).astype(int)
+    assert np.abs(ours - cv2.resize(image, (113, 140), interpolation=cv2.INTER_AREA)).max() <= 1
