@@ -102,7 +102,7 @@ def resize_area(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         raise ValueError(f"resize_area shrinks only: {w}x{h} -> {w_out}x{h_out}")
     if (w_out, h_out) == (w, h):
         return img.copy()
-    # Rows first (reduceat adds whole rows: fast), then the columns of the transposed result.
+    # Rows first (whole rows are added: fast), then the columns of the transposed result.
     x = _area_axis(img, h_out, axis=0)
     x = np.ascontiguousarray(x.swapaxes(0, 1))
     x = _area_axis(x, w_out, axis=0).swapaxes(0, 1)
@@ -187,11 +187,7 @@ def _copy_rgb_as_rgbx(rgb: np.ndarray, out: np.ndarray) -> None:
         out[:-1] = np.ndarray((h - 1, w), np.uint32, buffer=rgb, strides=(3 * w, 3))
     if w > 1:
         out[-1, :-1] = np.ndarray((w - 1,), np.uint32, buffer=rgb, offset=3 * w * (h - 1), strides=(3,))
-    out[-1, -1] = _pack(rgb[-1, -1])
-
-
-def _pack(pixel: np.ndarray) -> int:
-    return int(pixel[0]) | int(pixel[1]) << 8 | int(pixel[2]) << 16
+    out[-1, -1:].view(np.uint8)[:3] = rgb[-1, -1]  # bytes, not a number: any byte order
 
 
 def pad_for_sampling(image: np.ndarray, border_value: float = 0.0, origin: tuple[int, int] = (0, 0)) -> Padded:

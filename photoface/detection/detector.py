@@ -25,8 +25,8 @@ class DetectorSettings:
     60 px on a 4000x3000 photo at the defaults, 1.5% of its width.
 
     A JPEG that libjpeg's reduced decode (1/2, 1/4, 1/8) brings within ``decode_slack`` times
-    ``max_working_side`` is detected at that size instead of being resized first (a 12 MP photo
-    at 2000x1500 or 2016x1512). The smallest face in the photo's pixels, and so P-Net's pyramid,
+    ``max_working_side`` is detected at that size instead of being resized first (a 4:3 12 MP
+    photo at 2000x1500 or 2016x1512). The smallest face in the photo's pixels, and so P-Net's pyramid,
     stays the same; R-Net, O-Net and the embedder's crop sample the sharper image (landmarks land
     nearer hand-placed ones) for about the time the resize took.
     """
