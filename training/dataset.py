@@ -107,13 +107,17 @@ class IdentitySampler:
     and pairwise terms seldom see the strangers a library confuses."""
 
     def __init__(self, labels: np.ndarray, people: int, per_person: int, seed: int = 0,
-                 lookalikes: np.ndarray | None = None, lookalike_share: float = 0.0):
+                 lookalikes: np.ndarray | None = None, lookalike_share: float = 0.0,
+                 profiles: np.ndarray | None = None):
+        """``profiles`` (a bool per image): an identity with profile and frontal images shows
+        half its ``per_person`` images from each, so that its positives pair the two poses."""
         self.people, self.per_person = people, per_person
         self.rng = np.random.default_rng(seed)
         order = np.argsort(labels, kind="stable")
         ids, starts = np.unique(labels[order], return_index=True)
         self.ids = ids
         self.members = np.split(order, starts[1:])
+        self.profiles = profiles
         self.lookalikes, self.lookalike_share = lookalikes, float(lookalike_share)
         if len(self.ids) < people:
             raise ValueError(f"only {len(self.ids)} identities for batches of {people} people")
@@ -131,6 +135,12 @@ class IdentitySampler:
         idx = []
         for c in chosen:
             m = self.members[c]
+            if self.profiles is not None and 0 < self.profiles[m].sum() < len(m):
+                side, front = m[self.profiles[m]], m[~self.profiles[m]]
+                k = self.per_person // 2
+                idx.append(self.rng.choice(side, k, replace=len(side) < k))
+                idx.append(self.rng.choice(front, self.per_person - k, replace=len(front) < self.per_person - k))
+                continue
             idx.append(self.rng.choice(m, self.per_person, replace=len(m) < self.per_person))
         return np.concatenate(idx)
 

@@ -1,6 +1,6 @@
 """Fine-tune the imported dlib network with the triplet loss, kept near where it started.
 
-    python -m training.finetune [--preset dlib-ft|dlib-fair] [--config runs/NAME/config.json] [--out DIR] [--resume]
+    python -m training.finetune [--preset dlib-ft|dlib-fair|dlib-fair-kids|...] [--config runs/NAME/config.json] [--out DIR] [--resume]
 
 dlib's weights carry what about 3 million faces taught; our 20,000 training faces (LFW DevTrain
 people, CFP training people with their profiles, CelebA) can adjust them, not replace them. So:
@@ -83,6 +83,9 @@ class FinetuneConfig:
     # Children (babies first, then 3-9) of each race group joining its adults among those
     # negatives (0: adults only): spreading adults alone drew babies' faces together.
     fairface_children: int = 0
+    # Every person with profile photos (CFP's) shows half its images of a batch as profiles:
+    # its triplets' positives then pair a frontal face with a profile.
+    profile_pairs: bool = False
     out_dir: str = "runs/dlib-ft"
 
     def save(self, path: Path) -> None:
@@ -109,6 +112,10 @@ PRESETS = {
     # The same with 300 children of each group among FairFace's negatives.
     "dlib-fair-kids": FinetuneConfig(name="dlib-fair-kids", sources=("cfp", "celeba"), fairface_per_race=1000,
                                      stay_on_fairface=True, fairface_children=300, out_dir="runs/dlib-fair-kids"),
+    # The same, each CFP person's batch images half profiles.
+    "dlib-fair-kids-pp": FinetuneConfig(name="dlib-fair-kids-pp", sources=("cfp", "celeba"), fairface_per_race=1000,
+                                        stay_on_fairface=True, fairface_children=300, profile_pairs=True,
+                                        out_dir="runs/dlib-fair-kids-pp"),
     # Tiny settings for tests: a few steps on a few dozen faces.
     "smoke": FinetuneConfig(name="smoke", train_from="s4u0", augment_passes=1, people_per_batch=4,
                             images_per_person=2, epochs=2, steps_per_epoch=3, learning_rate=1e-4,
@@ -116,8 +123,9 @@ PRESETS = {
 }
 
 
-def load_faces(cfg: FinetuneConfig) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """(crops, labels, identities) of every face the config may train on."""
+def load_faces(cfg: FinetuneConfig, poses: bool = False):
+    """(crops, labels, identities) of every face the config may train on; with ``poses``, also
+    whether each face is a profile."""
     from .data import default_data_root, list_source
     from .prepare import cache_paths, default_cache_dir
     from .splits import excluded_people
@@ -125,7 +133,7 @@ def load_faces(cfg: FinetuneConfig) -> tuple[np.ndarray, np.ndarray, list[str]]:
     root = Path(cfg.data_root) if cfg.data_root else default_data_root()
     cache = Path(cfg.cache_dir) if cfg.cache_dir else default_cache_dir()
     excluded = excluded_people(cfg, root)
-    crops, identities = [], []
+    crops, identities, profiles = [], [], []
     for source in cfg.sources:
         images = list_source(source, root)
         path = cache_paths(cache, source, cfg.input_size, cfg.template)["crops"]
@@ -135,8 +143,10 @@ def load_faces(cfg: FinetuneConfig) -> tuple[np.ndarray, np.ndarray, list[str]]:
         keep = np.array([im.identity not in excluded for im in images])
         crops.append(np.asarray(np.load(path, mmap_mode="r")[keep]))
         identities += [im.identity for im, k in zip(images, keep) if k]
+        profiles += [im.pose == "profile" for im, k in zip(images, keep) if k]
     names, labels = np.unique(np.array(identities), return_inverse=True)
-    return np.concatenate(crops), labels.astype(np.int32), list(names)
+    out = (np.concatenate(crops), labels.astype(np.int32), list(names))
+    return out + (np.array(profiles, bool),) if poses else out
 
 
 def load_fairface(cfg: FinetuneConfig, root: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -235,7 +245,8 @@ def train(cfg: FinetuneConfig, resume: bool = False, faces=None, fair_faces=None
     start_model = keras.models.load_model(Path(cfg.init_from) / "model.keras", compile=False)
     trunk, head = split(start_model, cfg.train_from)
     _, frozen_head = split(start_model, cfg.train_from)  # the imported network's head, for the stay term
-    crops, labels, identities = faces if faces is not None else load_faces(cfg)
+    crops, labels, identities, *profiles = faces if faces is not None else load_faces(cfg, poses=True)
+    profiles = profiles[0] if profiles and cfg.profile_pairs else None
     print(f"{len(crops)} faces of {len(identities)} people; training from {cfg.train_from}", file=sys.stderr)
     feats = cache_features(cfg, trunk, crops, out)
     views = feats.shape[1]
@@ -284,7 +295,7 @@ def train(cfg: FinetuneConfig, resume: bool = False, faces=None, fair_faces=None
 
     for epoch in range(state["epoch"], cfg.epochs):
         sampler = IdentitySampler(labels, cfg.people_per_batch, cfg.images_per_person, seed=cfg.seed * 1000 + epoch,
-                                  lookalikes=lookalikes, lookalike_share=cfg.lookalike_batches)
+                                  lookalikes=lookalikes, lookalike_share=cfg.lookalike_batches, profiles=profiles)
         rng = np.random.default_rng([cfg.seed, epoch])
         t0, sums = time.time(), np.zeros(3)
         for _ in range(cfg.steps_per_epoch):

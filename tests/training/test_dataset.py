@@ -18,6 +18,21 @@ def test_identity_sampler_gives_p_people_times_k_images():
     assert len(set(groups[:, 0])) == 4  # P different people
 
 
+def test_people_with_profiles_show_half_their_batch_images_as_profiles():
+    """With ``profiles``, a person photographed both ways pairs the poses in every batch; a
+    person with frontal photos only is drawn as before."""
+    labels = np.repeat(np.arange(6), 14)
+    profiles = np.tile(np.r_[np.zeros(10, bool), np.ones(4, bool)], 6)
+    profiles[labels == 5] = False  # frontal photos only
+    sampler = IdentitySampler(labels, people=6, per_person=4, seed=3, profiles=profiles)
+    for _ in range(20):
+        idx = sampler.batch_indices()
+        for person in range(6):
+            shown = idx[labels[idx] == person]
+            assert len(shown) == 4
+            assert profiles[shown].sum() == (0 if person == 5 else 2)
+
+
 def test_offline_triplets_are_valid():
     sampler = OfflineTripletSampler(LABELS, num_same=2, num_diff=3, triplets=50, seed=0)
     idx = sampler.batch_indices()
