@@ -194,6 +194,14 @@ def pad_for_sampling(image: np.ndarray, border_value: float = 0.0, origin: tuple
     return Padded(image, border_value, origin)
 
 
+def sample_span(coords: np.ndarray, size: int) -> tuple[int, int]:
+    """The pixel range [lo, hi) of an image axis that bilinear samples at ``coords`` read:
+    within the image, possibly empty (all samples outside it take the border colour)."""
+    lo = int(min(max(np.floor(coords.min()) - 1, 0), size))
+    hi = int(max(min(np.ceil(coords.max()) + 2, size), lo))
+    return lo, hi
+
+
 def sample_grid(padded: Padded, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     """Bilinear samples on separable grids: ``xs`` (m, nx) and ``ys`` (m, ny) give m grids;
     returns (m, ny, nx, channels) uint8. Pixel centres are at integer coordinates; outside the
@@ -230,10 +238,8 @@ def warp_affine(
     map_y = inv[1, 0] * u + inv[1, 1] * v + inv[1, 2]
     # Only the part of the image the samples reach (and their neighbours) is framed and read.
     h, w = image.shape[:2]
-    x0 = int(min(max(np.floor(map_x.min()) - 1, 0), w))
-    y0 = int(min(max(np.floor(map_y.min()) - 1, 0), h))
-    x1 = int(max(min(np.ceil(map_x.max()) + 2, w), x0))
-    y1 = int(max(min(np.ceil(map_y.max()) + 2, h), y0))
+    x0, x1 = sample_span(map_x, w)
+    y0, y1 = sample_span(map_y, h)
     if x1 <= x0 or y1 <= y0:  # entirely outside
         shape = (h_out, w_out) + image.shape[2:]
         return np.full(shape, np.uint8(border_value), dtype=np.uint8)

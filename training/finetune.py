@@ -123,9 +123,9 @@ PRESETS = {
 }
 
 
-def load_faces(cfg: FinetuneConfig, poses: bool = False):
-    """(crops, labels, identities) of every face the config may train on; with ``poses``, also
-    whether each face is a profile."""
+def load_faces(cfg: FinetuneConfig) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
+    """(crops, labels, identities, whether each face is a profile) of every face the config may
+    train on."""
     from .data import default_data_root, list_source
     from .prepare import cache_paths, default_cache_dir
     from .splits import excluded_people
@@ -145,8 +145,7 @@ def load_faces(cfg: FinetuneConfig, poses: bool = False):
         identities += [im.identity for im, k in zip(images, keep) if k]
         profiles += [im.pose == "profile" for im, k in zip(images, keep) if k]
     names, labels = np.unique(np.array(identities), return_inverse=True)
-    out = (np.concatenate(crops), labels.astype(np.int32), list(names))
-    return out + (np.array(profiles, bool),) if poses else out
+    return np.concatenate(crops), labels.astype(np.int32), list(names), np.array(profiles, bool)
 
 
 def load_fairface(cfg: FinetuneConfig, root: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -226,9 +225,9 @@ def cache_features(cfg: FinetuneConfig, trunk, crops: np.ndarray, out: Path, chu
 
 
 def train(cfg: FinetuneConfig, resume: bool = False, faces=None, fair_faces=None) -> Path:
-    """Run (or ``resume``) the fine-tune; ``faces`` = (crops, labels, identities) instead of
-    ``load_faces(cfg)`` and ``fair_faces`` = (crops, groups) instead of ``load_fairface(cfg)``
-    (tests)."""
+    """Run (or ``resume``) the fine-tune; ``faces`` = (crops, labels, identities[, profile flags])
+    instead of ``load_faces(cfg)`` and ``fair_faces`` = (crops, groups) instead of
+    ``load_fairface(cfg)`` (tests)."""
     import keras
     import tensorflow as tf
 
@@ -245,8 +244,8 @@ def train(cfg: FinetuneConfig, resume: bool = False, faces=None, fair_faces=None
     start_model = keras.models.load_model(Path(cfg.init_from) / "model.keras", compile=False)
     trunk, head = split(start_model, cfg.train_from)
     _, frozen_head = split(start_model, cfg.train_from)  # the imported network's head, for the stay term
-    crops, labels, identities, *profiles = faces if faces is not None else load_faces(cfg, poses=True)
-    profiles = profiles[0] if profiles and cfg.profile_pairs else None
+    crops, labels, identities, *poses = faces if faces is not None else load_faces(cfg)
+    profiles = poses[0] if cfg.profile_pairs and poses else None
     print(f"{len(crops)} faces of {len(identities)} people; training from {cfg.train_from}", file=sys.stderr)
     feats = cache_features(cfg, trunk, crops, out)
     views = feats.shape[1]

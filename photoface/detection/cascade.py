@@ -16,7 +16,7 @@ from PIL import Image
 
 from ..config import models_dir
 from ..errors import ModelError
-from ..imaging import pad_for_sampling, sample_grid
+from ..imaging import pad_for_sampling, sample_grid, sample_span
 from ..runtime import LiteModel
 from .boxes import nms, regress, square
 
@@ -183,14 +183,6 @@ def proposals(reg: np.ndarray, prob: np.ndarray, scale: float, threshold: float)
     return np.column_stack([boxes / scale, prob[ys, xs]])
 
 
-def _span(coords: np.ndarray, size: int) -> tuple[int, int]:
-    """The pixel range [lo, hi) of an image axis that bilinear samples at ``coords`` read:
-    within the image, possibly empty (all samples outside it take the border colour)."""
-    lo = int(min(max(np.floor(coords.min()) - 1, 0), size))
-    hi = int(max(min(np.ceil(coords.max()) + 2, size), lo))
-    return lo, hi
-
-
 def crop_boxes(image: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
     """Resample each box of ``image`` to ``size`` x ``size`` pixels (uint8, n x size x size x 3).
 
@@ -212,8 +204,8 @@ def crop_boxes(image: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
     xs = b[:, 0, None] * fx + grid[None, :] * step_x[:, None]
     ys = b[:, 1, None] * fy + grid[None, :] * step_y[:, None]
     # Only the part of the image the samples reach is framed (O-Net's few boxes: a small part).
-    x0, x1 = _span(xs, w)
-    y0, y1 = _span(ys, h)
+    x0, x1 = sample_span(xs, w)
+    y0, y1 = sample_span(ys, h)
     padded = pad_for_sampling(image[y0:y1, x0:x1], 128, origin=(x0, y0))
     chunk = max(1, 65536 // (size * size))  # about 64k samples at a time (fits the caches)
     for start in range(0, n, chunk):

@@ -130,8 +130,8 @@ class FaceDetector:
         sx, sy = image.scale
         # min_face_size is in original pixels; the cascade works in decoded pixels. A photo
         # decoded larger than the working size (decode_slack) keeps the working size's smallest face.
-        beyond = max(image.pixels.shape[:2]) / s.max_working_side if max(sx, sy) > 1 else 1.0
-        min_face = max(s.min_face_size / max(sx, sy), s.min_working_face * max(beyond, 1.0), PNET_CELL)
+        beyond = max(1.0, max(image.pixels.shape[:2]) / s.max_working_side) if max(sx, sy) > 1 else 1.0
+        min_face = max(s.min_face_size / max(sx, sy), s.min_working_face * beyond, PNET_CELL)
         params = CascadeParams(
             min_face=min_face, scale_factor=s.scale_factor, thresholds=tuple(s.thresholds)
         )
