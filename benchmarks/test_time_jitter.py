@@ -49,6 +49,7 @@ def register_templates(name: str) -> None:
 def embed_source(embedder, source: str, data: Path, cache: Path, out: Path) -> None:
     from photoface.align import align_face
     from photoface.decode import decode_file
+    from training import evaluate
     from training.data import list_source
     from training.prepare import cache_paths
 
@@ -56,9 +57,9 @@ def embed_source(embedder, source: str, data: Path, cache: Path, out: Path) -> N
     det = np.load(cache_paths(cache, source, size)["detections"])
     paths = [str(p) for p in det["paths"]]
     (out / f"{source}-paths.json").write_text(json.dumps(paths))
-    if not (out / f"{source}-base.npy").exists():
-        base = np.load(cache_paths(cache, source, size, name)["crops"], mmap_mode="r")
-        np.save(out / f"{source}-base.npy", embed_all(embedder, base))
+    if not (out / f"{source}-base.npy").exists():  # the app's crop, as training.evaluate embeds it
+        base = evaluate.embed_source(embedder, source, data, cache)
+        np.save(out / f"{source}-base.npy", np.stack([base[p] for p in paths]))
     todo = [j for j in JITTERS if not (out / f"{source}-{j}.npy").exists()]
     if not todo:
         return
